@@ -1,0 +1,35 @@
+"""Settings for a first run on a developer's machine: SQLite under var/, secrets generated once."""
+
+import json
+import secrets
+
+from cryptography.fernet import Fernet
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env_list
+
+
+def _development_secrets() -> dict:
+    """Generate the secret key, field keys and blind-index key once, into an ignored file."""
+    path = VAR_DIR / "dev-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    values = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
+        "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+    }
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+_secrets = _development_secrets()
+
+DEBUG = True
+SECRET_KEY = _secrets["SECRET_KEY"]
+FIELD_ENCRYPTION_KEYS = _secrets["FIELD_ENCRYPTION_KEYS"]
+BLIND_INDEX_KEY = _secrets["BLIND_INDEX_KEY"]
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+DEMO_MODE = True

@@ -1,0 +1,21 @@
+"""Test settings: fixed throwaway keys, fast hashing, tasks run at once, mail to the outbox."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR
+
+DEBUG = False
+DEMO_MODE = True
+SECRET_KEY = "test-secret-key-not-for-any-real-use-0123456789abcdefghijklmnop"  # noqa: S105
+FIELD_ENCRYPTION_KEYS = ["lWBBu3k1lCPFxsM8s8Jyn6E2WxpWTGtC7Zzbbd4vFBQ="]
+BLIND_INDEX_KEY = "test-blind-index-key"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DOCUMENT_ROOT = BASE_DIR / "var" / "test-documents" / str(os.getpid())
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

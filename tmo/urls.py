@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+from tmo.admin import site
+
+urlpatterns = [
+    path("", include("records.urls")),
+    path("access/", include("access.urls")),
+    path("admin/", site.urls),
+]
