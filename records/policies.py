@@ -5,7 +5,11 @@ exports, downloads and admin pages all go through `Model.objects.visible_to(user
 `access.policy.get_visible_or_404`. Superusers and model-wide permissions get nothing extra.
 """
 
+import datetime
+import re
+
 from django.apps import apps
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -42,6 +46,10 @@ RESIDENT_EDITOR_ROLES = {
 }
 
 
+# A UK postcode typed without its space ("se10ab"): the stored postcodes have the space.
+COMPACT_POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})$", re.IGNORECASE)
+
+
 def _model(name):
     return apps.get_model("records", name)
 
@@ -65,12 +73,15 @@ class PersonQuerySet(PolicyQuerySet):
         applications = _model("HousingApplication").objects
         query = granted_scope(self.model, user, "view_person")
         if Role.HOUSING_OFFICER in roles:
-            query |= Q(pk__in=members.filter(tenancy__property__patch__officers=user).values("person"))
+            query |= Q(
+                pk__in=members.filter(tenancy__property__patch__officers=user).values("person")
+            )
             query |= Q(pk__in=applications.filter(assigned_officer=user).values("person"))
         if Role.REPAIRS_OFFICER in roles:
             query |= Q(
-                pk__in=members.filter(_current_tenancy(), tenancy__property__patch__officers=user)
-                .values("person")
+                pk__in=members.filter(
+                    _current_tenancy(), tenancy__property__patch__officers=user
+                ).values("person")
             )
         if Role.FINANCE_OFFICER in roles:
             query |= Q(pk__in=members.values("person"))
@@ -82,16 +93,14 @@ class PersonQuerySet(PolicyQuerySet):
         if Role.SENIOR_OFFICER in roles:
             query |= Q(pk__in=members.values("person"))
             query |= Q(pk__in=applications.values("person"))
-            query |= Q(
-                pk__in=_model("PersonUserObjectPermission").objects.values("content_object")
-            )
+            query |= Q(pk__in=_model("PersonUserObjectPermission").objects.values("content_object"))
         return query
 
     def search(self, term: str):
         """Name or address words, or an exact NI number, email or phone through the blind indexes."""
         from tmo import crypto
 
-        term = " ".join(term.split())
+        term = " ".join(COMPACT_POSTCODE.sub(r"\1 \2", word) for word in term.split())
         if not term:
             return self.none()
         query = Q()
@@ -120,6 +129,25 @@ class PersonQuerySet(PolicyQuerySet):
                 exact |= Q(**{field_name: crypto.blind_index(normalised)})
         matches = self.filter(query | exact) if exact else self.filter(query)
         return self.filter(pk__in=matches.values("pk"))
+
+    def due_for_reconfirmation(self, today: datetime.date | None = None):
+        """People with a contact detail unconfirmed or confirmed over CONTACT_RECONFIRM_DAYS ago.
+
+        Encrypted values cannot be filtered, so presence is read from the blind index: an email or
+        phone number is held when its index is set (it is empty for a blank value), and then a
+        missing or old confirmation date makes it due. The correspondence address has no index;
+        person_save stamps it whenever one is entered, so a null date there means "no separate
+        address" and only an old date makes it due, as Person.stale_contact_details agrees.
+        """
+        today = today or timezone.localdate()
+        cut_off = today - datetime.timedelta(days=settings.CONTACT_RECONFIRM_DAYS)
+        email_due = ~Q(email_index="") & (
+            Q(email_confirmed_on__isnull=True) | Q(email_confirmed_on__lt=cut_off)
+        )
+        phone_due = ~Q(phone_index="") & (
+            Q(phone_confirmed_on__isnull=True) | Q(phone_confirmed_on__lt=cut_off)
+        )
+        return self.filter(email_due | phone_due | Q(address_confirmed_on__lt=cut_off))
 
 
 class PersonLinkedQuerySet(PolicyQuerySet):
