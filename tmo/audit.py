@@ -6,6 +6,7 @@ from auditlog.registry import auditlog
 from auditlog.signals import accessed
 
 from tmo import datamap
+from tmo.fields import BlindIndexField
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,14 @@ def register_mapped_models() -> None:
     for entry in datamap.entries():
         if auditlog.contains(entry.model):
             continue
-        auditlog.register(entry.model, mask_fields=entry.masked_fields())
+        # Concrete fields only (reverse relations are noise), and never the blind indexes: a keyed
+        # hash of an NI number is still a stable identifier of it.
+        tracked = [
+            f.name for f in entry.model._meta.concrete_fields if not isinstance(f, BlindIndexField)
+        ]
+        auditlog.register(
+            entry.model, include_fields=tracked, mask_fields=entry.masked_fields()
+        )
 
 
 def record_access(*, user, obj) -> None:
