@@ -3,7 +3,7 @@
 import pytest
 from django.http import HttpResponse
 from django.test import override_settings
-from django.urls import path
+from django.urls import include, path
 
 from access.decorators import policy_of
 from tests.urlwalk import all_routes
@@ -25,7 +25,7 @@ def undeclared_view(request):
     return HttpResponse("SHOULD-NEVER-RUN")
 
 
-urlpatterns = [path("undeclared/", undeclared_view)]
+urlpatterns = [path("undeclared/", undeclared_view), path("", include("tmo.urls"))]
 
 
 @pytest.mark.django_db
