@@ -1,0 +1,221 @@
+"""The authorization matrix: every URL pattern, every role, own / other / unassigned objects.
+
+For each route the table below says which roles the page is for and what kind of object it takes;
+VISIBLE says, per object kind and role, which of the three objects that role may reach. The
+expected outcome of every request follows from those two tables, written out by hand here so that
+a change to a view's decorator or a policy shows up as a failure. A route missing from ROUTES fails.
+Every response body is also searched for the names and NI numbers of people the role must not see.
+"""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from access.roles import Role
+from records import services
+from tests.factories import (
+    ContactRecordFactory,
+    ContractorBidFactory,
+    ContractorContactFactory,
+    JobApplicationFactory,
+    PatchFactory,
+    PersonFactory,
+    StaffRecordFactory,
+    UserFactory,
+    tenant_in_patch,
+)
+from tests.urlwalk import all_routes
+
+R = Role
+ALL_ROLES = list(Role)
+STAFF = {
+    R.HOUSING_OFFICER,
+    R.REPAIRS_OFFICER,
+    R.FINANCE_OFFICER,
+    R.HR_OFFICER,
+    R.CONTRACTS_OFFICER,
+    R.SENIOR_OFFICER,
+    R.DATA_PROTECTION_LEAD,
+}
+RESIDENT_WORK = {
+    R.HOUSING_OFFICER,
+    R.REPAIRS_OFFICER,
+    R.FINANCE_OFFICER,
+    R.SENIOR_OFFICER,
+    R.DATA_PROTECTION_LEAD,
+}
+EVERYONE = set(ALL_ROLES)
+OWN, OTHER, UNASSIGNED = "own", "other", "unassigned"
+
+# Which of the three objects of each kind a role can reach through the policies.
+RESIDENT_VISIBILITY = {
+    R.HOUSING_OFFICER: {OWN},
+    R.REPAIRS_OFFICER: {OWN},
+    R.FINANCE_OFFICER: {OWN, OTHER},
+    R.SENIOR_OFFICER: {OWN, OTHER},
+    R.DATA_PROTECTION_LEAD: {OWN, OTHER, UNASSIGNED},
+}
+VISIBLE = {
+    "person": RESIDENT_VISIBILITY,
+    "contact": RESIDENT_VISIBILITY,
+    "document": RESIDENT_VISIBILITY,
+    "tenancy": {
+        R.HOUSING_OFFICER: {OWN},
+        R.REPAIRS_OFFICER: {OWN},
+        R.FINANCE_OFFICER: {OWN, OTHER},
+        R.SENIOR_OFFICER: {OWN, OTHER},
+        R.DATA_PROTECTION_LEAD: {OWN, OTHER},
+    },
+    "property": {role: {OWN, OTHER} for role in STAFF},
+    "staff_record": {R.HR_OFFICER: {OWN, OTHER}, R.DATA_PROTECTION_LEAD: {OWN, OTHER}},
+    "job_application": {R.HR_OFFICER: {OWN, OTHER}, R.DATA_PROTECTION_LEAD: {OWN, OTHER}},
+    "contractor": {R.CONTRACTS_OFFICER: {OWN, OTHER}, R.DATA_PROTECTION_LEAD: {OWN, OTHER}},
+}
+
+# route name -> (roles the page is for, kind of object in the URL or None)
+ROUTES = {
+    "dashboard": (EVERYONE, None),
+    "login": (EVERYONE, None),
+    "logout": (EVERYONE, None),
+    "data_map": ({R.DATA_PROTECTION_LEAD, R.SENIOR_OFFICER}, None),
+    "person_search": (RESIDENT_WORK, None),
+    "person_create": (RESIDENT_WORK, None),
+    "reconfirmation_list": (RESIDENT_WORK, None),
+    "person_detail": (STAFF, "person"),
+    "person_edit": (RESIDENT_WORK, "person"),
+    "contact_details_confirm": (RESIDENT_WORK, "person"),
+    "marker_create": (RESIDENT_WORK, "person"),
+    "representative_create": (RESIDENT_WORK, "person"),
+    "sensitive_information_create": (
+        {R.HOUSING_OFFICER, R.SENIOR_OFFICER, R.DATA_PROTECTION_LEAD},
+        "person",
+    ),
+    "person_timeline": (STAFF, "person"),
+    "contact_record_create": (RESIDENT_WORK, "person"),
+    "contact_record_detail": (STAFF, "contact"),
+    "document_upload": (RESIDENT_WORK, "person"),
+    "document_download": (STAFF, "document"),
+    "tenancy_list": (RESIDENT_WORK, None),
+    "tenancy_detail": (RESIDENT_WORK, "tenancy"),
+    "household_member_add": (RESIDENT_WORK, "tenancy"),
+    "property_detail": (STAFF, "property"),
+    "hr_home": ({R.HR_OFFICER, R.DATA_PROTECTION_LEAD}, None),
+    "staff_record_detail": ({R.HR_OFFICER, R.DATA_PROTECTION_LEAD}, "staff_record"),
+    "job_application_detail": ({R.HR_OFFICER, R.DATA_PROTECTION_LEAD}, "job_application"),
+    "contractor_list": ({R.CONTRACTS_OFFICER, R.DATA_PROTECTION_LEAD}, None),
+    "contractor_detail": ({R.CONTRACTS_OFFICER, R.DATA_PROTECTION_LEAD}, "contractor"),
+}
+# Pages that answer a GET by redirecting (POST-only actions, sign-out).
+REDIRECTING = {"contact_details_confirm", "logout"}
+
+
+def _png() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = b"\x00\xff\x00\x00"
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture
+def world(db):
+    users = {role: UserFactory(roles=[role], is_staff=role == R.SYSTEM_ADMINISTRATOR) for role in ALL_ROLES}
+    own_patch = PatchFactory(officers=[users[R.HOUSING_OFFICER], users[R.REPAIRS_OFFICER]])
+    other_patch = PatchFactory()
+    people = {
+        OWN: tenant_in_patch(own_patch, first_name="Ottilie", last_name="Ownpatchperson", ni_number="QQ 10 10 10 A"),
+        OTHER: tenant_in_patch(other_patch, first_name="Otto", last_name="Otherpatchperson", ni_number="QQ 20 20 20 B"),
+        UNASSIGNED: PersonFactory(first_name="Una", last_name="Unassignedperson", ni_number="QQ 30 30 30 C"),
+    }
+    hr_people = {
+        OWN: StaffRecordFactory(person__first_name="Stella", person__last_name="Staffmemberone"),
+        OTHER: StaffRecordFactory(person__first_name="Stan", person__last_name="Staffmembertwo"),
+    }
+    applicants = {
+        OWN: JobApplicationFactory(person__first_name="Jas", person__last_name="Jobapplicantone"),
+        OTHER: JobApplicationFactory(person__first_name="Jo", person__last_name="Jobapplicanttwo"),
+    }
+    contractors = {OWN: ContractorContactFactory().contractor, OTHER: ContractorContactFactory().contractor}
+    for contractor in contractors.values():
+        ContractorBidFactory(contractor=contractor)
+    objects = {
+        "person": people,
+        "tenancy": {k: people[k].household_memberships.get().tenancy for k in (OWN, OTHER)},
+        "property": {k: people[k].household_memberships.get().tenancy.property for k in (OWN, OTHER)},
+        "contact": {k: ContactRecordFactory(person=p) for k, p in people.items()},
+        "document": {
+            k: services.document_upload(
+                uploaded_by=users[R.DATA_PROTECTION_LEAD],
+                person=p,
+                upload=SimpleUploadedFile("photo.png", _png()),
+                title="Photo",
+                kind="photo",
+            )
+            for k, p in people.items()
+        },
+        "staff_record": hr_people,
+        "job_application": applicants,
+        "contractor": contractors,
+    }
+    return {"users": users, "objects": objects, "people": people, "hr": hr_people, "applicants": applicants}
+
+
+def _secrets_hidden_from(role, world) -> list[str]:
+    """Names and NI numbers of people this role must never be shown."""
+    hidden = []
+    visible_residents = RESIDENT_VISIBILITY.get(role, set())
+    for key, person in world["people"].items():
+        if key not in visible_residents:
+            hidden += [person.last_name, person.ni_number]
+    if role not in {R.HR_OFFICER, R.DATA_PROTECTION_LEAD}:
+        hidden += [r.person.last_name for r in world["hr"].values()]
+        hidden += [a.person.last_name for a in world["applicants"].values()]
+    return hidden
+
+
+def test_every_route_is_in_the_matrix():
+    names = {route.name for route in all_routes() if not route.name.startswith("admin:")}
+    assert names - set(ROUTES) == set(), "routes missing from the matrix"
+    assert set(ROUTES) - names == set(), "matrix lists routes that no longer exist"
+
+
+@pytest.mark.parametrize("role", ALL_ROLES, ids=str)
+def test_matrix(role, world, client):
+    user = world["users"][role]
+    client.force_login(user)
+    hidden = _secrets_hidden_from(role, world)
+    failures = []
+    for name, (roles, kind) in ROUTES.items():
+        if name in {"login", "logout"}:
+            continue
+        variants = [None] if kind is None else list(world["objects"][kind])
+        for variant in variants:
+            if kind is None:
+                url = reverse(name)
+                allowed = role in roles
+            else:
+                url = reverse(name, args=[world["objects"][kind][variant].pk])
+                allowed = role in roles and variant in VISIBLE[kind].get(role, set())
+            response = client.get(url)
+            if allowed:
+                expected = {302} if name in REDIRECTING else {200}
+            elif role not in roles:
+                expected = {403, 404}
+            else:
+                expected = {404}
+            if response.status_code not in expected:
+                failures.append("%s %s: got %s, expected %s" % (name, variant, response.status_code, expected))
+            body = response.content.decode(errors="replace")
+            for secret in hidden:
+                if secret in body:
+                    failures.append("%s %s: body shows %r" % (name, variant, secret))
+    assert failures == []
