@@ -51,7 +51,11 @@ def person_save(*, actor, person: Person) -> Person:
 @transaction.atomic
 def contact_details_confirm(*, actor, person: Person, details: list[str]) -> Person:
     """Record that the person confirmed the listed details (email, phone, address) are right."""
-    stamps = {"email": "email_confirmed_on", "phone": "phone_confirmed_on", "address": "address_confirmed_on"}
+    stamps = {
+        "email": "email_confirmed_on",
+        "phone": "phone_confirmed_on",
+        "address": "address_confirmed_on",
+    }
     unknown = set(details) - set(stamps)
     if unknown or not details:
         raise ValidationError("Select which contact details the person confirmed.")
@@ -84,7 +88,8 @@ def contact_warnings(*, person: Person, contact: ContactRecord) -> list[str]:
         )
     if method == "email" and "email" in person.stale_contact_details():
         problems.append(
-            "The email address for %s has not been confirmed in the last 12 months." % person.full_name
+            "The email address for %s has not been confirmed in the last 12 months."
+            % person.full_name
         )
     return problems
 
@@ -166,35 +171,33 @@ def record_open(*, user, obj):
     return obj
 
 
+def _add_to_person(row, *, person: Person, **recorded_by):
+    """Attach a new row to the person, stamp who recorded it, and save it if it validates."""
+    row.person = person
+    for field, user in recorded_by.items():
+        setattr(row, field, user)
+    row.full_clean()
+    row.save()
+    return row
+
+
 @transaction.atomic
 def marker_add(*, created_by, person: Person, marker: Marker) -> Marker:
-    marker.person = person
-    marker.created_by = created_by
-    marker.full_clean()
-    marker.save()
-    return marker
+    return _add_to_person(marker, person=person, created_by=created_by)
 
 
 @transaction.atomic
 def representative_add(
     *, recorded_by, person: Person, representative: AuthorisedRepresentative
 ) -> AuthorisedRepresentative:
-    representative.person = person
-    representative.recorded_by = recorded_by
-    representative.full_clean()
-    representative.save()
-    return representative
+    return _add_to_person(representative, person=person, recorded_by=recorded_by)
 
 
 @transaction.atomic
 def sensitive_information_add(
     *, recorded_by, person: Person, information: SensitiveInformation
 ) -> SensitiveInformation:
-    information.person = person
-    information.recorded_by = recorded_by
-    information.full_clean()
-    information.save()
-    return information
+    return _add_to_person(information, person=person, recorded_by=recorded_by)
 
 
 @transaction.atomic

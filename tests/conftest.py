@@ -21,5 +21,76 @@ def patch_and_officer(db):
     return PatchFactory(officers=[officer]), officer
 
 
+@pytest.fixture
+def patch(patch_and_officer):
+    """The patch `officer` looks after."""
+    return patch_and_officer[0]
+
+
+@pytest.fixture
+def officer(patch_and_officer):
+    """The housing officer for `patch`, not yet signed in."""
+    return patch_and_officer[1]
+
+
+@pytest.fixture
+def signed_in_officer(client, officer):
+    """The housing officer for `patch`, signed in on `client`."""
+    client.force_login(officer)
+    return officer
+
+
+@pytest.fixture
+def officer_client(client, signed_in_officer):
+    return client
+
+
+@pytest.fixture
+def login_as(client, db):
+    """Sign `client` in as a new user with the given role, and return that user."""
+    from tests.factories import user_with_role
+
+    def sign_in(role, **kwargs):
+        user = user_with_role(role, **kwargs)
+        client.force_login(user)
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
+def access_entries(db):
+    """The audit log's ACCESS entries for one record: record_open must write exactly one."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    def entries(obj):
+        return LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(type(obj)),
+            object_pk=str(obj.pk),
+            action=LogEntry.Action.ACCESS,
+        )
+
+    return entries
+
+
+@pytest.fixture
+def queries_do_not_grow(django_assert_max_num_queries):
+    """Get a list page with a few rows, add many more, and get it again: the second get may run
+    no more queries than the first, so N+1 cannot creep in. Returns the second response."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def check(client, url, add_rows, *, few=3, more=17):
+        add_rows(few)
+        with CaptureQueriesContext(connection) as small:
+            assert client.get(url).status_code == 200
+        add_rows(more)
+        with django_assert_max_num_queries(len(small)):
+            return client.get(url)
+
+    return check
+
+
 def pytest_report_header(config):
     return "database: %s" % settings.DATABASES["default"]["ENGINE"]

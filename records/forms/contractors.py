@@ -1,14 +1,12 @@
 """Forms for the contractor pages."""
 
 from django import forms
-from django.db.models import Q
+
+from records.forms.common import FilterFormMixin, containing_every_word
 
 
-class ContractorFilterForm(forms.Form):
+class ContractorFilterForm(FilterFormMixin, forms.Form):
     q = forms.CharField(label="Contractor name or trade", required=False, max_length=100)
 
     def filter(self, contractors):
-        data = self.cleaned_data if self.is_valid() else {}
-        for word in (data.get("q") or "").split():
-            contractors = contractors.filter(Q(name__icontains=word) | Q(trade__icontains=word))
-        return contractors
+        return containing_every_word(contractors, self.valid_data().get("q"), ("name", "trade"))

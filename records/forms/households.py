@@ -4,10 +4,10 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from records.forms.common import FilterFormMixin, by_end_date, containing_every_word
 from records.models import HouseholdMember, Patch, Person, Tenancy
 
 
@@ -65,8 +65,16 @@ class DateField(forms.MultiValueField):
             ) from exc
 
 
-class TenancyFilterForm(forms.Form):
+class TenancyFilterForm(FilterFormMixin, forms.Form):
     STATUS_CHOICES = [("current", "Current"), ("former", "Former"), ("all", "All")]
+    SEARCHED_FIELDS = (
+        "reference",
+        "property__reference",
+        "property__address_line_1",
+        "property__address_line_2",
+        "property__town",
+        "property__postcode",
+    )
 
     q = forms.CharField(label="Tenancy reference or address", required=False, max_length=100)
     status = forms.ChoiceField(label="Status", choices=STATUS_CHOICES, required=False)
@@ -83,32 +91,15 @@ class TenancyFilterForm(forms.Form):
 
     def filter(self, tenancies):
         """The tenancies narrowed by the valid filters; an invalid filter is simply ignored."""
-        data = self.cleaned_data if self.is_valid() else {}
-        status = self.chosen_status
-        today = timezone.localdate()
-        current = Q(end_date__isnull=True) | Q(end_date__gte=today)
-        if status == "current":
-            tenancies = tenancies.filter(current)
-        elif status == "former":
-            tenancies = tenancies.exclude(current)
+        data = self.valid_data()
+        tenancies = by_end_date(tenancies, self.chosen_status)
         if data.get("patch"):
             tenancies = tenancies.filter(property__patch=data["patch"])
-        for word in (data.get("q") or "").split():
-            tenancies = tenancies.filter(
-                Q(reference__icontains=word)
-                | Q(property__reference__icontains=word)
-                | Q(property__address_line_1__icontains=word)
-                | Q(property__address_line_2__icontains=word)
-                | Q(property__town__icontains=word)
-                | Q(property__postcode__icontains=word)
-            )
-        return tenancies
+        return containing_every_word(tenancies, data.get("q"), self.SEARCHED_FIELDS)
 
     @property
     def chosen_status(self) -> str:
-        if self.is_valid():
-            return self.cleaned_data.get("status") or "current"
-        return "current"
+        return self.valid_data().get("status") or "current"
 
 
 class PersonSearchForm(forms.Form):

@@ -11,7 +11,8 @@ from records import services
 from records.forms.contacts import ContactRecordForm, TimelineFilterForm
 from records.models import ContactRecord, Document, Person
 from records.policies import RESIDENT_EDITOR_ROLES
-from records.views.people import PERSON_READER_ROLES, paginate
+from records.views.common import paginate
+from records.views.people import PERSON_READER_ROLES
 
 
 @roles_required(*PERSON_READER_ROLES)

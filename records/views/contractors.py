@@ -10,7 +10,7 @@ from access.roles import Role
 from records import services
 from records.forms.contractors import ContractorFilterForm
 from records.models import Contractor, ContractorBid, ContractorContact, Person
-from records.views.households import paginate
+from records.views.common import paginate
 
 CONTRACTS_ROLES = (Role.CONTRACTS_OFFICER, Role.DATA_PROTECTION_LEAD)
 
@@ -26,14 +26,13 @@ def contractor_list(request):
         )
         .order_by("name")
     )
-    page, pagination = paginate(request, contractors)
+    page = paginate(request, contractors)
     return render(
         request,
         "records/contractor_list.html",
         {
             "form": form,
             "page_obj": page,
-            "pagination": pagination,
             "today": timezone.localdate(),
         },
     )

@@ -5,7 +5,6 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,6 +23,7 @@ from records.models import (
     Tenancy,
 )
 from records.policies import RESIDENT_EDITOR_ROLES, person_field_allowed
+from records.views.common import paginate
 
 TENANCY_ROLES = (
     Role.HOUSING_OFFICER,
@@ -32,35 +32,10 @@ TENANCY_ROLES = (
     Role.SENIOR_OFFICER,
     Role.DATA_PROTECTION_LEAD,
 )
-PAGE_SIZE = 25
 RECENT_CONTACTS = 10
 SEARCH_RESULTS = 20
 ADULT_AGE = 18
 Relationship = HouseholdMember.Relationship
-
-
-def paginate(request, queryset, *, param: str = "page", label: str = "Pagination"):
-    """One page of the queryset, and the links GOV.UK pagination needs, keeping other filters."""
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get(param))
-
-    def url(number) -> str:
-        query = request.GET.copy()
-        query[param] = number
-        return "?" + query.urlencode()
-
-    items = [
-        {"number": number, "url": url(number), "current": number == page.number}
-        if isinstance(number, int)
-        else {"ellipsis": True}
-        for number in page.paginator.get_elided_page_range(page.number, on_each_side=1)
-    ]
-    links = {
-        "label": label,
-        "items": items,
-        "previous_url": url(page.previous_page_number()) if page.has_previous() else "",
-        "next_url": url(page.next_page_number()) if page.has_next() else "",
-    }
-    return page, links
 
 
 def _visible_members(user):
@@ -196,7 +171,7 @@ def tenancy_list(request):
         .select_related("property__patch")
         .prefetch_related(Prefetch("members", queryset=_visible_members(user)))
     )
-    page, pagination = paginate(request, tenancies)
+    page = paginate(request, tenancies)
     today = timezone.localdate()
     for tenancy in page:
         _annotate_household(tenancy, today)
@@ -206,7 +181,6 @@ def tenancy_list(request):
         {
             "form": form,
             "page_obj": page,
-            "pagination": pagination,
             "status": form.chosen_status,
         },
     )

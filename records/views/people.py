@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,8 +34,8 @@ from records.policies import (
     SENSITIVE_INFORMATION_ROLES,
     person_field_allowed,
 )
+from records.views.common import paginate
 
-PAGE_SIZE = 25
 # Any staff member may open a person they can reach (HR its staff, contracts its contractors'
 # people); the register's lists and search are for resident work.
 PERSON_READER_ROLES = STAFF_ROLES
@@ -63,13 +62,6 @@ def current_home(person: Person):
         if not ended and membership.tenancy.is_current():
             return membership.tenancy
     return None
-
-
-def paginate(request, queryset):
-    """One page of PAGE_SIZE rows, with the page numbers the pagination component shows."""
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.page_range = page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)
-    return page
 
 
 def _person_for_form(request, pk):

@@ -14,7 +14,7 @@ from records import services
 from records.forms.staff import HRFilterForm
 from records.models import JobApplication, Person, StaffRecord
 from records.policies import person_field_allowed
-from records.views.households import paginate
+from records.views.common import paginate
 
 HR_ROLES = (Role.HR_OFFICER, Role.DATA_PROTECTION_LEAD)
 
@@ -33,10 +33,8 @@ def hr_home(request):
         .select_related("person")
         .prefetch_related("person__markers")
     )
-    staff_page, staff_pagination = paginate(
-        request, staff, param="staff_page", label="Staff records pages"
-    )
-    applications_page, applications_pagination = paginate(
+    staff_page = paginate(request, staff, param="staff_page", label="Staff records pages")
+    applications_page = paginate(
         request, applications, param="applications_page", label="Job applications pages"
     )
     return render(
@@ -45,9 +43,7 @@ def hr_home(request):
         {
             "form": form,
             "staff_page": staff_page,
-            "staff_pagination": staff_pagination,
             "applications_page": applications_page,
-            "applications_pagination": applications_pagination,
             "staff_status": form.staff_status,
             "today": timezone.localdate(),
         },
@@ -64,16 +60,21 @@ def _person_context(user, person: Person) -> dict:
     }
 
 
-@roles_required(*HR_ROLES)
-def staff_record_detail(request, pk):
-    user = request.user
+def _open_hr_record(request, model, pk):
+    """A staff record or job application, with its person and markers, fetched and audited."""
     record = get_visible_or_404(
-        StaffRecord.objects.select_related("person").prefetch_related("person__markers"),
-        user,
+        model.objects.select_related("person").prefetch_related("person__markers"),
+        request.user,
         pk=pk,
     )
-    services.record_open(user=user, obj=record)
-    context = _person_context(user, record.person)
+    services.record_open(user=request.user, obj=record)
+    return record
+
+
+@roles_required(*HR_ROLES)
+def staff_record_detail(request, pk):
+    record = _open_hr_record(request, StaffRecord, pk)
+    context = _person_context(request.user, record.person)
     context.update(
         {
             "record": record,
@@ -85,13 +86,7 @@ def staff_record_detail(request, pk):
 
 @roles_required(*HR_ROLES)
 def job_application_detail(request, pk):
-    user = request.user
-    application = get_visible_or_404(
-        JobApplication.objects.select_related("person").prefetch_related("person__markers"),
-        user,
-        pk=pk,
-    )
-    services.record_open(user=user, obj=application)
-    context = _person_context(user, application.person)
+    application = _open_hr_record(request, JobApplication, pk)
+    context = _person_context(request.user, application.person)
     context["application"] = application
     return render(request, "records/job_application_detail.html", context)

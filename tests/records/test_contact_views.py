@@ -1,8 +1,6 @@
 import datetime
 
 import pytest
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,30 +14,13 @@ from tests.factories import (
     MarkerFactory,
     PatchFactory,
     tenant_in_patch,
-    user_with_role,
 )
 
 pytestmark = pytest.mark.django_db
 
 
-def access_count(obj):
-    return LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(type(obj)),
-        object_pk=str(obj.pk),
-        action=LogEntry.Action.ACCESS,
-    ).count()
-
-
 @pytest.fixture
-def officer(client, patch_and_officer):
-    _, officer = patch_and_officer
-    client.force_login(officer)
-    return officer
-
-
-@pytest.fixture
-def tenant(patch_and_officer):
-    patch, _ = patch_and_officer
+def tenant(patch):
     return tenant_in_patch(patch, first_name="Grace", last_name="Adeyemi")
 
 
@@ -61,7 +42,9 @@ def contact_data(**overrides):
 
 
 class TestTimeline:
-    def test_lists_contacts_newest_first_and_audits_once(self, client, officer, tenant):
+    def test_lists_contacts_newest_first_and_audits_once(
+        self, client, signed_in_officer, tenant, access_entries
+    ):
         ContactRecordFactory(
             person=tenant,
             subject="Older contact",
@@ -74,9 +57,9 @@ class TestTimeline:
         assert "moj-timeline__item" in body
         assert body.index("Newer contact") < body.index("Older contact")
         assert "Visible notes" in body
-        assert access_count(tenant) == 1
+        assert access_entries(tenant).count() == 1
 
-    def test_filters(self, client, officer, tenant):
+    def test_filters(self, client, signed_in_officer, tenant):
         ContactRecordFactory(person=tenant, subject="About rent", topic=ContactRecord.Topic.RENT)
         ContactRecordFactory(
             person=tenant,
@@ -106,7 +89,7 @@ class TestTimeline:
         body = client.get(url, {"direction": "outbound"}).content.decode()
         assert "No contacts match the filters" in body
 
-    def test_bad_filter_dates_show_an_error(self, client, officer, tenant):
+    def test_bad_filter_dates_show_an_error(self, client, signed_in_officer, tenant):
         url = reverse("person_timeline", args=[tenant.pk])
         body = client.get(
             url, {"date_from_0": "31", "date_from_1": "2", "date_from_2": "2024"}
@@ -114,7 +97,7 @@ class TestTimeline:
         assert "There is a problem" in body
         assert "From must be a real date" in body
 
-    def test_outsider_timeline_is_404(self, client, officer):
+    def test_outsider_timeline_is_404(self, client, signed_in_officer):
         outsider = tenant_in_patch(PatchFactory(), last_name="Outsideton")
         ContactRecordFactory(person=outsider, subject="Secret subject")
         response = client.get(reverse("person_timeline", args=[outsider.pk]))
@@ -123,17 +106,16 @@ class TestTimeline:
         assert "Secret subject" not in response.content.decode()
 
     def test_query_count_does_not_grow_with_rows(
-        self, client, officer, tenant, patch_and_officer, django_assert_max_num_queries
+        self, client, signed_in_officer, tenant, patch, django_assert_max_num_queries
     ):
-        patch, _ = patch_and_officer
         url = reverse("person_timeline", args=[tenant.pk])
         other = tenant_in_patch(patch)
         for _ in range(5):
-            ContactRecordFactory(person=tenant, recorded_by=officer)
+            ContactRecordFactory(person=tenant, recorded_by=signed_in_officer)
         with CaptureQueriesContext(connection) as few:
             client.get(url)
         for _ in range(30):
-            ContactRecordFactory(person=other, recorded_by=officer)
+            ContactRecordFactory(person=other, recorded_by=signed_in_officer)
         url_other = reverse("person_timeline", args=[other.pk])
         with django_assert_max_num_queries(len(few)), CaptureQueriesContext(connection) as many:
             response = client.get(url_other)
@@ -142,17 +124,19 @@ class TestTimeline:
 
 
 class TestRecordContact:
-    def test_records_a_contact(self, client, officer, tenant):
+    def test_records_a_contact(self, client, signed_in_officer, tenant):
         response = client.post(reverse("contact_record_create", args=[tenant.pk]), contact_data())
         assert response.status_code == 302
         assert response["Location"] == reverse("person_timeline", args=[tenant.pk])
         contact = ContactRecord.objects.get()
-        assert contact.recorded_by == officer
+        assert contact.recorded_by == signed_in_officer
         assert contact.notes == "Plumber booked for Tuesday morning."
         followed = client.get(response["Location"]).content.decode()
         assert "Contact recorded for Grace Adeyemi" in followed
 
-    def test_voicemail_refused_when_the_person_said_no_voicemail(self, client, officer, tenant):
+    def test_voicemail_refused_when_the_person_said_no_voicemail(
+        self, client, signed_in_officer, tenant
+    ):
         MarkerFactory(person=tenant, kind=Marker.Kind.NO_VOICEMAIL)
         response = client.post(
             reverse("contact_record_create", args=[tenant.pk]),
@@ -166,7 +150,9 @@ class TestRecordContact:
         assert "Plumber booked for Tuesday morning." in body
         assert not ContactRecord.objects.exists()
 
-    def test_unconfirmed_number_needs_confirming_on_the_call(self, client, officer, tenant):
+    def test_unconfirmed_number_needs_confirming_on_the_call(
+        self, client, signed_in_officer, tenant
+    ):
         Person.objects.filter(pk=tenant.pk).update(phone_confirmed_on=datetime.date(2019, 1, 1))
         url = reverse("contact_record_create", args=[tenant.pk])
         body = client.post(url, contact_data()).content.decode()
@@ -181,7 +167,7 @@ class TestRecordContact:
         tenant.refresh_from_db()
         assert tenant.phone_confirmed_on == timezone.localdate()
 
-    def test_inbound_call_needs_no_confirmed_number(self, client, officer, tenant):
+    def test_inbound_call_needs_no_confirmed_number(self, client, signed_in_officer, tenant):
         Person.objects.filter(pk=tenant.pk).update(phone_confirmed_on=None)
         response = client.post(
             reverse("contact_record_create", args=[tenant.pk]),
@@ -202,7 +188,7 @@ class TestRecordContact:
             ),
         ],
     )
-    def test_bad_input_saves_nothing(self, client, officer, tenant, overrides, message):
+    def test_bad_input_saves_nothing(self, client, signed_in_officer, tenant, overrides, message):
         body = client.post(
             reverse("contact_record_create", args=[tenant.pk]), contact_data(**overrides)
         ).content.decode()
@@ -210,8 +196,7 @@ class TestRecordContact:
         assert "govuk-error-summary" in body
         assert not ContactRecord.objects.exists()
 
-    def test_tenancy_of_another_person_is_refused(self, client, officer, tenant, patch_and_officer):
-        patch, _ = patch_and_officer
+    def test_tenancy_of_another_person_is_refused(self, client, signed_in_officer, tenant, patch):
         other = tenant_in_patch(patch)
         other_tenancy = other.household_memberships.get().tenancy
         body = client.post(
@@ -221,31 +206,33 @@ class TestRecordContact:
         assert "Select a valid choice" in body
         assert not ContactRecord.objects.exists()
 
-    def test_form_shows_markers_and_representatives(self, client, officer, tenant):
+    def test_form_shows_markers_and_representatives(self, client, signed_in_officer, tenant):
         MarkerFactory(person=tenant, kind=Marker.Kind.NO_VOICEMAIL)
         AuthorisedRepresentativeFactory(person=tenant, name="Cllr Patel")
         body = client.get(reverse("contact_record_create", args=[tenant.pk])).content.decode()
         assert "No voicemail" in body
         assert "Cllr Patel" in body
 
-    def test_repairs_officer_outside_patch_gets_404(self, client, tenant):
-        client.force_login(user_with_role(Role.REPAIRS_OFFICER))
+    def test_repairs_officer_outside_patch_gets_404(self, client, tenant, login_as):
+        login_as(Role.REPAIRS_OFFICER)
         response = client.post(reverse("contact_record_create", args=[tenant.pk]), contact_data())
         assert response.status_code == 404
         assert not ContactRecord.objects.exists()
 
 
 class TestContactDetail:
-    def test_shows_the_contact_and_audits_it_once(self, client, officer, tenant):
+    def test_shows_the_contact_and_audits_it_once(
+        self, client, signed_in_officer, tenant, access_entries
+    ):
         contact = ContactRecordFactory(
             person=tenant, subject="Damp in bedroom", notes="Black mould"
         )
         response = client.get(reverse("contact_record_detail", args=[contact.pk]))
         body = response.content.decode()
         assert "Damp in bedroom" in body and "Black mould" in body
-        assert access_count(contact) == 1
+        assert access_entries(contact).count() == 1
 
-    def test_outsider_contact_is_404(self, client, officer):
+    def test_outsider_contact_is_404(self, client, signed_in_officer, access_entries):
         contact = ContactRecordFactory(
             person=tenant_in_patch(PatchFactory(), last_name="Hiddenby"), notes="Hidden notes"
         )
@@ -253,4 +240,4 @@ class TestContactDetail:
         assert response.status_code == 404
         assert "Hidden notes" not in response.content.decode()
         assert "Hiddenby" not in response.content.decode()
-        assert access_count(contact) == 0
+        assert access_entries(contact).count() == 0

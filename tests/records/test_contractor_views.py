@@ -2,10 +2,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from access.roles import Role
@@ -15,7 +11,6 @@ from tests.factories import (
     ContractorContactFactory,
     ContractorFactory,
     MarkerFactory,
-    user_with_role,
 )
 
 pytestmark = pytest.mark.django_db
@@ -23,14 +18,6 @@ pytestmark = pytest.mark.django_db
 PRICE_TEXTS = ("184,250", "184250")
 EVALUATION = "Cheapest compliant bid; references checked."
 PERFORMANCE = "Late on two jobs in March."
-
-
-def access_entries(obj):
-    return LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(type(obj)),
-        object_pk=str(obj.pk),
-        action=LogEntry.Action.ACCESS,
-    )
 
 
 @pytest.fixture
@@ -58,8 +45,8 @@ def contractor():
     return contractor
 
 
-def test_contracts_officer_lists_contractors(client, contractor):
-    client.force_login(user_with_role(Role.CONTRACTS_OFFICER))
+def test_contracts_officer_lists_contractors(client, contractor, login_as):
+    login_as(Role.CONTRACTS_OFFICER)
     response = client.get(reverse("contractor_list"))
     body = response.content.decode()
     assert response.status_code == 200
@@ -69,32 +56,28 @@ def test_contracts_officer_lists_contractors(client, contractor):
         assert text not in body
 
 
-def test_contractor_list_search(client, contractor):
+def test_contractor_list_search(client, contractor, login_as):
     ContractorFactory(name="Southside Roofing", trade="Roofing")
-    client.force_login(user_with_role(Role.CONTRACTS_OFFICER))
+    login_as(Role.CONTRACTS_OFFICER)
     body = client.get(reverse("contractor_list"), {"q": "roof"}).content.decode()
     assert "Southside Roofing" in body
     assert "Northbank" not in body
 
 
-def test_contractor_list_queries_do_not_grow_with_rows(client, django_assert_max_num_queries):
-    client.force_login(user_with_role(Role.CONTRACTS_OFFICER))
+def test_contractor_list_queries_do_not_grow_with_rows(client, queries_do_not_grow, login_as):
+    login_as(Role.CONTRACTS_OFFICER)
 
     def add(count):
         for _ in range(count):
             ContractorBidFactory(contractor=ContractorContactFactory().contractor)
 
-    add(3)
-    with CaptureQueriesContext(connection) as small:
-        client.get(reverse("contractor_list"))
-    add(17)
-    with django_assert_max_num_queries(len(small)):
-        assert client.get(reverse("contractor_list")).status_code == 200
+    assert queries_do_not_grow(client, reverse("contractor_list"), add).status_code == 200
 
 
-def test_contracts_officer_sees_bids_contacts_and_notes_once_audited(client, contractor):
-    officer = user_with_role(Role.CONTRACTS_OFFICER)
-    client.force_login(officer)
+def test_contracts_officer_sees_bids_contacts_and_notes_once_audited(
+    client, contractor, login_as, access_entries
+):
+    officer = login_as(Role.CONTRACTS_OFFICER)
     response = client.get(reverse("contractor_detail", args=[contractor.pk]))
     body = response.content.decode()
     assert response.status_code == 200
@@ -109,14 +92,14 @@ def test_contracts_officer_sees_bids_contacts_and_notes_once_audited(client, con
     assert entries.get().actor == officer
 
 
-def test_dpo_sees_the_contractor(client, contractor):
-    client.force_login(user_with_role(Role.DATA_PROTECTION_LEAD))
+def test_dpo_sees_the_contractor(client, contractor, login_as):
+    login_as(Role.DATA_PROTECTION_LEAD)
     response = client.get(reverse("contractor_detail", args=[contractor.pk]))
     assert "£184,250.00" in response.content.decode()
 
 
-def test_missing_contractor_is_404(client):
-    client.force_login(user_with_role(Role.CONTRACTS_OFFICER))
+def test_missing_contractor_is_404(client, login_as):
+    login_as(Role.CONTRACTS_OFFICER)
     assert client.get(reverse("contractor_detail", args=[424242])).status_code == 404
 
 
@@ -130,8 +113,8 @@ def test_missing_contractor_is_404(client):
         Role.SYSTEM_ADMINISTRATOR,
     ],
 )
-def test_other_roles_cannot_see_bids(client, role, contractor):
-    client.force_login(user_with_role(role))
+def test_other_roles_cannot_see_bids(client, role, contractor, login_as, access_entries):
+    login_as(role)
     for url in (reverse("contractor_list"), reverse("contractor_detail", args=[contractor.pk])):
         response = client.get(url)
         body = response.content.decode()

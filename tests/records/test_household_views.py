@@ -2,10 +2,6 @@ import datetime
 import re
 
 import pytest
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,24 +27,6 @@ Relationship = HouseholdMember.Relationship
 def years_ago(years: int, days: int = 30) -> datetime.date:
     today = timezone.localdate()
     return today.replace(year=today.year - years) - datetime.timedelta(days=days)
-
-
-def access_entries(obj):
-    return LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(type(obj)),
-        object_pk=str(obj.pk),
-        action=LogEntry.Action.ACCESS,
-    )
-
-
-@pytest.fixture
-def patch(patch_and_officer):
-    return patch_and_officer[0]
-
-
-@pytest.fixture
-def officer(patch_and_officer):
-    return patch_and_officer[1]
 
 
 @pytest.fixture
@@ -142,11 +120,9 @@ def test_tenancy_list_filters_by_status_patch_and_address(client, officer, patch
     assert "T-HOME" in body and "T-ELSE" not in body and former.reference not in body
 
 
-def test_tenancy_list_queries_do_not_grow_with_rows(client, django_assert_max_num_queries):
-    officer = user_with_role(Role.HOUSING_OFFICER)
-    patch = PatchFactory(officers=[officer])
-    client.force_login(officer)
-
+def test_tenancy_list_queries_do_not_grow_with_rows(
+    client, patch, signed_in_officer, queries_do_not_grow
+):
     def add_tenancies(count):
         for _ in range(count):
             tenancy = TenancyFactory(property__patch=patch)
@@ -154,12 +130,7 @@ def test_tenancy_list_queries_do_not_grow_with_rows(client, django_assert_max_nu
             HouseholdMemberFactory(tenancy=tenancy, relationship=Relationship.CHILD)
             MarkerFactory(person=tenant, kind=Marker.Kind.INTERPRETER)
 
-    add_tenancies(3)
-    with CaptureQueriesContext(connection) as small:
-        assert client.get(reverse("tenancy_list")).status_code == 200
-    add_tenancies(17)
-    with django_assert_max_num_queries(len(small)):
-        response = client.get(reverse("tenancy_list"))
+    response = queries_do_not_grow(client, reverse("tenancy_list"), add_tenancies)
     assert response.status_code == 200
     assert response.content.decode().count("Needs an interpreter") == 20
 
@@ -180,8 +151,8 @@ def test_tenancy_list_paginates_at_25(client, officer, patch):
 @pytest.mark.parametrize(
     "role", [Role.COMMITTEE_MEMBER, Role.SYSTEM_ADMINISTRATOR, Role.HR_OFFICER]
 )
-def test_roles_without_housing_work_are_refused_the_list(client, household, role):
-    client.force_login(user_with_role(role))
+def test_roles_without_housing_work_are_refused_the_list(client, household, role, login_as):
+    login_as(role)
     response = client.get(reverse("tenancy_list"))
     assert response.status_code == 403
     assert "Adeyemi" not in response.content.decode()
@@ -209,7 +180,7 @@ def test_household_page_shows_members_ages_markers_and_access_notes(client, offi
     assert reverse("person_detail", args=[member.person_id]) in body
 
 
-def test_household_page_is_audited_once(client, officer, household):
+def test_household_page_is_audited_once(client, officer, household, access_entries):
     client.force_login(officer)
     client.get(reverse("tenancy_detail", args=[household.pk]))
     entries = access_entries(household)
@@ -217,7 +188,9 @@ def test_household_page_is_audited_once(client, officer, household):
     assert entries.get().actor == officer
 
 
-def test_household_page_in_another_patch_is_404_and_names_no_one(client, officer, other_household):
+def test_household_page_in_another_patch_is_404_and_names_no_one(
+    client, officer, other_household, access_entries
+):
     client.force_login(officer)
     response = client.get(reverse("tenancy_detail", args=[other_household.pk]))
     body = response.content.decode()
@@ -451,8 +424,8 @@ def test_property_page_shows_facts_and_visible_tenancies(client, officer, househ
     assert "Grace Adeyemi" in body
 
 
-def test_property_page_shows_no_household_to_hr(client, household):
-    client.force_login(user_with_role(Role.HR_OFFICER))
+def test_property_page_shows_no_household_to_hr(client, household, login_as):
+    login_as(Role.HR_OFFICER)
     response = client.get(reverse("property_detail", args=[household.property.pk]))
     body = response.content.decode()
     assert response.status_code == 200
@@ -461,8 +434,8 @@ def test_property_page_shows_no_household_to_hr(client, household):
     assert "T-HOME" not in body
 
 
-def test_property_page_is_refused_to_the_committee(client, household):
-    client.force_login(user_with_role(Role.COMMITTEE_MEMBER))
+def test_property_page_is_refused_to_the_committee(client, household, login_as):
+    login_as(Role.COMMITTEE_MEMBER)
     response = client.get(reverse("property_detail", args=[household.property.pk]))
     assert response.status_code == 403
 

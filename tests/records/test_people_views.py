@@ -2,7 +2,6 @@ import datetime
 
 import pytest
 from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,30 +16,13 @@ from tests.factories import (
     PatchFactory,
     SensitiveInformationFactory,
     tenant_in_patch,
-    user_with_role,
 )
 
 pytestmark = pytest.mark.django_db
 
 
-def access_entries(person):
-    return LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Person),
-        object_pk=str(person.pk),
-        action=LogEntry.Action.ACCESS,
-    )
-
-
 @pytest.fixture
-def officer_client(client, patch_and_officer):
-    patch, officer = patch_and_officer
-    client.force_login(officer)
-    return client
-
-
-@pytest.fixture
-def tenant(patch_and_officer):
-    patch, _ = patch_and_officer
+def tenant(patch):
     return tenant_in_patch(
         patch,
         first_name="Amara",
@@ -112,15 +94,14 @@ class TestSearch:
         assert reverse("person_detail", args=[outsider.pk]) not in body
         assert "QQ987654B" not in body
 
-    def test_tenants_and_committee_cannot_search(self, client, tenant):
+    def test_tenants_and_committee_cannot_search(self, client, tenant, login_as):
         for role in (Role.COMMITTEE_MEMBER, Role.TENANT, Role.SYSTEM_ADMINISTRATOR):
-            client.force_login(user_with_role(role))
+            login_as(role)
             response = search(client, "Okonkwo")
             assert response.status_code == 403
             assert "Okonkwo" not in response.content.decode()
 
-    def test_query_count_does_not_grow_with_rows(self, client, patch_and_officer):
-        patch, officer = patch_and_officer
+    def test_query_count_does_not_grow_with_rows(self, client, patch, officer):
         client.force_login(officer)
 
         def count_for(rows, surname):
@@ -136,8 +117,7 @@ class TestSearch:
         many = count_for(30, "Manysome")
         assert few == many
 
-    def test_query_bound(self, client, patch_and_officer, django_assert_max_num_queries):
-        patch, officer = patch_and_officer
+    def test_query_bound(self, client, patch, officer, django_assert_max_num_queries):
         client.force_login(officer)
         for _ in range(30):
             MarkerFactory(person=tenant_in_patch(patch, last_name="Bounded"))
@@ -147,7 +127,7 @@ class TestSearch:
 
 
 class TestPersonPage:
-    def test_outsider_is_404_and_never_shown(self, officer_client, outsider):
+    def test_outsider_is_404_and_never_shown(self, officer_client, outsider, access_entries):
         for name in (
             "person_detail",
             "person_edit",
@@ -173,15 +153,14 @@ class TestPersonPage:
         assert "30-98-83" not in body
         assert "National Insurance" not in body
 
-    def test_finance_officer_sees_ni_and_bank_details(self, client, tenant):
-        client.force_login(user_with_role(Role.FINANCE_OFFICER))
+    def test_finance_officer_sees_ni_and_bank_details(self, client, tenant, login_as):
+        login_as(Role.FINANCE_OFFICER)
         body = client.get(reverse("person_detail", args=[tenant.pk])).content.decode()
         assert "QQ 12 34 56 C" in body
         assert "00733445" in body
         assert "30-98-83" in body
 
-    def test_page_writes_exactly_one_access_entry(self, client, patch_and_officer, tenant):
-        _, officer = patch_and_officer
+    def test_page_writes_exactly_one_access_entry(self, client, officer, tenant, access_entries):
         client.force_login(officer)
         assert client.get(reverse("person_detail", args=[tenant.pk])).status_code == 200
         entry = access_entries(tenant).get()
@@ -218,22 +197,23 @@ class TestPersonPage:
         assert "Last confirmed 1 January 2020" in body
         assert body.count("Due for re-confirmation") == 1
 
-    def test_sensitive_information_only_for_roles_that_may_see_it(self, client, tenant):
+    def test_sensitive_information_only_for_roles_that_may_see_it(self, client, tenant, login_as):
         SensitiveInformationFactory(person=tenant, details="Uses a wheelchair")
-        client.force_login(user_with_role(Role.FINANCE_OFFICER))
+        login_as(Role.FINANCE_OFFICER)
         body = client.get(reverse("person_detail", args=[tenant.pk])).content.decode()
         assert "Uses a wheelchair" not in body
         assert "Sensitive information" not in body
-        client.force_login(user_with_role(Role.SENIOR_OFFICER))
+        login_as(Role.SENIOR_OFFICER)
         body = client.get(reverse("person_detail", args=[tenant.pk])).content.decode()
         assert "Uses a wheelchair" in body
         assert "Health or social care" in body
 
-    def test_who_has_seen_only_for_the_data_protection_lead(self, client, officer_client, tenant):
+    def test_who_has_seen_only_for_the_data_protection_lead(
+        self, client, officer_client, tenant, login_as
+    ):
         body = officer_client.get(reverse("person_detail", args=[tenant.pk])).content.decode()
         assert "Who has seen this record" not in body
-        lead = user_with_role(Role.DATA_PROTECTION_LEAD)
-        client.force_login(lead)
+        lead = login_as(Role.DATA_PROTECTION_LEAD)
         body = client.get(reverse("person_detail", args=[tenant.pk])).content.decode()
         assert "Who has seen this record" in body
         officer = tenant.household_memberships.get().tenancy.property.patch.officers.get()
@@ -264,8 +244,8 @@ class TestPersonForms:
         data.update(overrides)
         return data
 
-    def test_creates_a_person(self, client):
-        client.force_login(user_with_role(Role.FINANCE_OFFICER))
+    def test_creates_a_person(self, client, login_as):
+        login_as(Role.FINANCE_OFFICER)
         response = client.post(
             reverse("person_create"),
             self.valid(
@@ -298,8 +278,8 @@ class TestPersonForms:
             ({"bank_sort_code": "30-98-83"}, "Enter the name on the account"),
         ],
     )
-    def test_bad_input_saves_nothing(self, client, overrides, message):
-        client.force_login(user_with_role(Role.FINANCE_OFFICER))
+    def test_bad_input_saves_nothing(self, client, overrides, message, login_as):
+        login_as(Role.FINANCE_OFFICER)
         response = client.post(reverse("person_create"), self.valid(**overrides))
         body = response.content.decode()
         assert response.status_code == 200
@@ -406,12 +386,12 @@ class TestPersonForms:
         assert officer_client.post(url, data).status_code == 302
         assert AuthorisedRepresentative.objects.get().expires_on == datetime.date(2026, 7, 31)
 
-    def test_sensitive_information_only_for_its_roles(self, client, tenant):
+    def test_sensitive_information_only_for_its_roles(self, client, tenant, login_as):
         url = reverse("sensitive_information_create", args=[tenant.pk])
         data = {"kind": "health", "condition": "social_care", "details": "Diabetic"}
-        client.force_login(user_with_role(Role.FINANCE_OFFICER))
+        login_as(Role.FINANCE_OFFICER)
         assert client.post(url, data).status_code == 403
-        client.force_login(user_with_role(Role.SENIOR_OFFICER))
+        login_as(Role.SENIOR_OFFICER)
         body = client.post(url, {"kind": "health", "condition": "social_care"}).content.decode()
         assert "Enter the details" in body
         assert not SensitiveInformation.objects.exists()
@@ -420,8 +400,7 @@ class TestPersonForms:
 
 
 class TestReconfirmationAndDashboard:
-    def test_lists_people_due_and_not_others(self, officer_client, patch_and_officer):
-        patch, _ = patch_and_officer
+    def test_lists_people_due_and_not_others(self, officer_client, patch):
         old = timezone.localdate() - datetime.timedelta(days=400)
         stale = tenant_in_patch(patch, last_name="Stalewood", phone_confirmed_on=old)
         never = tenant_in_patch(patch, last_name="Neverconfirmed", email_confirmed_on=None)
@@ -435,8 +414,7 @@ class TestReconfirmationAndDashboard:
         assert reverse("person_detail", args=[stale.pk]) in body
         assert reverse("person_detail", args=[never.pk]) in body
 
-    def test_list_query_count_does_not_grow(self, client, patch_and_officer):
-        patch, officer = patch_and_officer
+    def test_list_query_count_does_not_grow(self, client, patch, officer):
         client.force_login(officer)
 
         def count_for(rows):
@@ -462,8 +440,8 @@ class TestReconfirmationAndDashboard:
     @pytest.mark.parametrize(
         "role", [Role.COMMITTEE_MEMBER, Role.SYSTEM_ADMINISTRATOR, Role.TENANT]
     )
-    def test_dashboard_shows_no_records_to_non_staff(self, client, tenant, role):
-        client.force_login(user_with_role(role))
+    def test_dashboard_shows_no_records_to_non_staff(self, client, tenant, role, login_as):
+        login_as(role)
         body = client.get(reverse("dashboard")).content.decode()
         assert "You do not have access" in body
         assert "Okonkwo" not in body

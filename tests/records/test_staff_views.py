@@ -2,10 +2,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from access.roles import Role
@@ -15,7 +11,6 @@ from tests.factories import (
     MarkerFactory,
     StaffRecordFactory,
     UserFactory,
-    user_with_role,
 )
 
 pytestmark = pytest.mark.django_db
@@ -23,14 +18,6 @@ pytestmark = pytest.mark.django_db
 SALARY_TEXTS = ("38,250", "38250")
 HR_NOTE = "Final written warning for lateness"
 INTERVIEW_NOTE = "Weak on safeguarding scenario"
-
-
-def access_entries(obj):
-    return LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(type(obj)),
-        object_pk=str(obj.pk),
-        action=LogEntry.Action.ACCESS,
-    )
 
 
 @pytest.fixture
@@ -56,8 +43,8 @@ def application():
 
 
 @pytest.fixture
-def hr_client(client):
-    client.force_login(user_with_role(Role.HR_OFFICER))
+def hr_client(client, login_as):
+    login_as(Role.HR_OFFICER)
     return client
 
 
@@ -88,8 +75,8 @@ def test_hr_home_filters(hr_client, staff_record, application):
     assert "Priya Raman" in body and "Oliver Brandt" not in body
 
 
-def test_hr_home_queries_do_not_grow_with_rows(client, django_assert_max_num_queries):
-    client.force_login(user_with_role(Role.HR_OFFICER))
+def test_hr_home_queries_do_not_grow_with_rows(client, queries_do_not_grow, login_as):
+    login_as(Role.HR_OFFICER)
 
     def add(count):
         for _ in range(count):
@@ -97,18 +84,14 @@ def test_hr_home_queries_do_not_grow_with_rows(client, django_assert_max_num_que
             MarkerFactory(person=record.person, kind=Marker.Kind.STAFF_SAFETY)
             JobApplicationFactory()
 
-    add(3)
-    with CaptureQueriesContext(connection) as small:
-        assert client.get(reverse("hr_home")).status_code == 200
-    add(17)
-    with django_assert_max_num_queries(len(small)):
-        response = client.get(reverse("hr_home"))
+    response = queries_do_not_grow(client, reverse("hr_home"), add)
     assert response.content.decode().count("Staff safety warning") == 20
 
 
-def test_hr_officer_sees_salary_and_notes_once_audited(client, staff_record):
-    hr = user_with_role(Role.HR_OFFICER)
-    client.force_login(hr)
+def test_hr_officer_sees_salary_and_notes_once_audited(
+    client, staff_record, login_as, access_entries
+):
+    hr = login_as(Role.HR_OFFICER)
     response = client.get(reverse("staff_record_detail", args=[staff_record.pk]))
     body = response.content.decode()
     assert response.status_code == 200
@@ -120,9 +103,8 @@ def test_hr_officer_sees_salary_and_notes_once_audited(client, staff_record):
     assert entries.get().actor == hr
 
 
-def test_dpo_sees_a_job_application_once_audited(client, application):
-    dpo = user_with_role(Role.DATA_PROTECTION_LEAD)
-    client.force_login(dpo)
+def test_dpo_sees_a_job_application_once_audited(client, application, login_as, access_entries):
+    login_as(Role.DATA_PROTECTION_LEAD)
     response = client.get(reverse("job_application_detail", args=[application.pk]))
     body = response.content.decode()
     assert response.status_code == 200
@@ -152,8 +134,10 @@ def test_missing_staff_record_is_404_for_hr(hr_client):
         Role.SENIOR_OFFICER,
     ],
 )
-def test_other_roles_get_nothing_from_hr(client, role, staff_record, application):
-    client.force_login(user_with_role(role))
+def test_other_roles_get_nothing_from_hr(
+    client, role, staff_record, application, login_as, access_entries
+):
+    login_as(role)
     for url in (
         reverse("hr_home"),
         reverse("staff_record_detail", args=[staff_record.pk]),

@@ -66,7 +66,9 @@ def test_no_audit_row_holds_a_decrypted_sensitive_value():
     person.save()
     dump = "\n".join(
         str(row)
-        for row in LogEntry.objects.values_list("changes", "changes_text", "object_repr", "additional_data")
+        for row in LogEntry.objects.values_list(
+            "changes", "changes_text", "object_repr", "additional_data"
+        )
     )
     assert dump
     for canary in (
