@@ -4,9 +4,6 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F403
-from .base import env_list
-
 
 def _required(name: str) -> str:
     value = os.environ.get(name, "").strip()
@@ -17,6 +14,13 @@ def _required(name: str) -> str:
     return value
 
 
+# Checked before the base settings parse it, so that a blank or SQLite URL gets this message.
+if not _required("DATABASE_URL").startswith(("postgres://", "postgresql://")):
+    raise ImproperlyConfigured("Production runs on PostgreSQL: DATABASE_URL must be postgres://.")
+
+from .base import *  # noqa: E402, F403
+from .base import env_list  # noqa: E402
+
 DEBUG = False
 DEMO_MODE = False
 SECRET_KEY = _required("SECRET_KEY")
@@ -25,9 +29,6 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", _required("FIELD_ENCRY
 BLIND_INDEX_KEY = _required("BLIND_INDEX_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _required("ALLOWED_HOSTS"))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-
-if not _required("DATABASE_URL").startswith(("postgres://", "postgresql://")):
-    raise ImproperlyConfigured("Production runs on PostgreSQL: DATABASE_URL must be postgres://.")
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
