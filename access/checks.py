@@ -18,8 +18,9 @@ def no_model_wide_view_for_committee_or_admin(app_configs, **kwargs):
             Permission.objects.filter(
                 group__name__in=[Role.COMMITTEE_MEMBER, Role.SYSTEM_ADMINISTRATOR],
                 codename__startswith="view_",
-            ).select_related("content_type").values_list("group__name", "content_type__app_label",
-                                                          "content_type__model")
+            )
+            .select_related("content_type")
+            .values_list("group__name", "content_type__app_label", "content_type__model")
         )
     except DatabaseError:
         return []  # no tables yet (before the first migrate): nothing can be held

@@ -32,7 +32,9 @@ def granted_scope(model, user, codename: str) -> Q:
     through_groups = group_table.objects.filter(
         group__in=Group.objects.filter(user=user), permission__codename=codename
     )
-    return Q(pk__in=direct.values("content_object")) | Q(pk__in=through_groups.values("content_object"))
+    return Q(pk__in=direct.values("content_object")) | Q(
+        pk__in=through_groups.values("content_object")
+    )
 
 
 def get_visible_or_404(queryset, user, **lookup):

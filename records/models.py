@@ -18,7 +18,6 @@ from tmo import crypto
 from tmo.datamap import Category, LawfulBasis, PersonalData, Retention
 from tmo.fields import (
     BlindIndexField,
-    EncryptedBooleanField,
     EncryptedCharField,
     EncryptedDateField,
     EncryptedDecimalField,
@@ -140,7 +139,9 @@ class Person(models.Model):
         purpose="Identifying and contacting tenants, household members, applicants, staff and "
         "contractor contacts; collecting rent by Direct Debit.",
         lawful_basis=LawfulBasis.CONTRACT,
-        retention=Retention(years=6, after="the person's last tenancy, application or employment ends"),
+        retention=Retention(
+            years=6, after="the person's last tenancy, application or employment ends"
+        ),
         sensitive_fields=(
             "date_of_birth",
             "email",
@@ -274,7 +275,9 @@ class HouseholdMember(models.Model):
     TENANT_RELATIONSHIPS = (Relationship.TENANT, Relationship.JOINT_TENANT)
 
     tenancy = models.ForeignKey(Tenancy, on_delete=models.CASCADE, related_name="members")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="household_memberships")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="household_memberships"
+    )
     relationship = models.CharField(max_length=20, choices=Relationship.choices)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
@@ -320,7 +323,9 @@ class HousingApplication(models.Model):
         MEMBERSHIP = "membership", _("Membership of the TMO")
 
     reference = models.CharField(max_length=20, unique=True)
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="housing_applications")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="housing_applications"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.HOUSING)
     received_on = models.DateField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
@@ -585,18 +590,28 @@ class SensitiveInformation(models.Model):
 
     class Condition(models.TextChoices):
         EXPLICIT_CONSENT = "explicit_consent", _("Explicit consent (Art. 9(2)(a))")
-        EMPLOYMENT = "employment", _("Employment and social protection (Art. 9(2)(b); DPA 2018 Sch. 1 para 1)")
+        EMPLOYMENT = (
+            "employment",
+            _("Employment and social protection (Art. 9(2)(b); DPA 2018 Sch. 1 para 1)"),
+        )
         VITAL_INTERESTS = "vital_interests", _("Vital interests (Art. 9(2)(c))")
         LEGAL_CLAIMS = "legal_claims", _("Legal claims (Art. 9(2)(f))")
-        SUBSTANTIAL_PUBLIC_INTEREST = "substantial_public_interest", _(
-            "Substantial public interest: safeguarding (DPA 2018 Sch. 1 para 18)"
+        SUBSTANTIAL_PUBLIC_INTEREST = (
+            "substantial_public_interest",
+            _("Substantial public interest: safeguarding (DPA 2018 Sch. 1 para 18)"),
         )
-        EQUALITY_MONITORING = "equality_monitoring", _(
-            "Equality of opportunity monitoring (DPA 2018 Sch. 1 para 8)"
+        EQUALITY_MONITORING = (
+            "equality_monitoring",
+            _("Equality of opportunity monitoring (DPA 2018 Sch. 1 para 8)"),
         )
-        SOCIAL_CARE = "social_care", _("Health or social care (Art. 9(2)(h); DPA 2018 Sch. 1 para 2)")
+        SOCIAL_CARE = (
+            "social_care",
+            _("Health or social care (Art. 9(2)(h); DPA 2018 Sch. 1 para 2)"),
+        )
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="sensitive_information")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="sensitive_information"
+    )
     kind = models.CharField(max_length=30, choices=Kind.choices)
     condition = models.CharField(max_length=40, choices=Condition.choices)
     details = EncryptedTextField()
@@ -653,7 +668,8 @@ class AuthorisedRepresentative(models.Model):
     organisation = models.CharField(max_length=200, blank=True)
     contact_details = EncryptedTextField()
     evidence = models.CharField(
-        max_length=300, help_text="What shows the consent or authority, e.g. signed form of 3 March."
+        max_length=300,
+        help_text="What shows the consent or authority, e.g. signed form of 3 March.",
     )
     scope = models.CharField(max_length=20, choices=Scope.choices)
     scope_notes = models.CharField(max_length=300, blank=True)
@@ -766,7 +782,9 @@ class Document(models.Model):
     original_filename = EncryptedCharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
-    storage_name = models.CharField(max_length=64, unique=True, default=_document_name, editable=False)
+    storage_name = models.CharField(
+        max_length=64, unique=True, default=_document_name, editable=False
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -26,7 +26,11 @@ urlpatterns = [
         name="sensitive_information_create",
     ),
     path("people/<int:pk>/timeline/", contacts.person_timeline, name="person_timeline"),
-    path("people/<int:pk>/contacts/new/", contacts.contact_record_create, name="contact_record_create"),
+    path(
+        "people/<int:pk>/contacts/new/",
+        contacts.contact_record_create,
+        name="contact_record_create",
+    ),
     path("contacts/<int:pk>/", contacts.contact_record_detail, name="contact_record_detail"),
     path("people/<int:pk>/documents/new/", documents.document_upload, name="document_upload"),
     path("documents/<int:pk>/download/", documents.document_download, name="document_download"),

@@ -28,9 +28,7 @@ def register_mapped_models() -> None:
         tracked = [
             f.name for f in entry.model._meta.concrete_fields if not isinstance(f, BlindIndexField)
         ]
-        auditlog.register(
-            entry.model, include_fields=tracked, mask_fields=entry.masked_fields()
-        )
+        auditlog.register(entry.model, include_fields=tracked, mask_fields=entry.masked_fields())
 
 
 def record_access(*, user, obj) -> None:

@@ -24,11 +24,15 @@ class DecryptionError(Exception):
 def _multi_fernet() -> MultiFernet:
     keys = getattr(settings, "FIELD_ENCRYPTION_KEYS", None)
     if not keys:
-        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS is not set; encrypted data cannot be read.")
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS is not set; encrypted data cannot be read."
+        )
     try:
         return MultiFernet([Fernet(key) for key in keys])
     except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS holds a key that is not a Fernet key.") from exc
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS holds a key that is not a Fernet key."
+        ) from exc
 
 
 @cache

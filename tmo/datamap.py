@@ -98,7 +98,9 @@ class PersonalData:
             names |= {
                 f.name
                 for f in self.model._meta.concrete_fields
-                if not f.is_relation and not f.primary_key and f.name not in {"created_at", "updated_at"}
+                if not f.is_relation
+                and not f.primary_key
+                and f.name not in {"created_at", "updated_at"}
             }
         return sorted(names)
 

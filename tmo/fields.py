@@ -146,7 +146,9 @@ class EncryptedDecimalField(EncryptedField):
 class BlindIndexField(models.CharField):
     """HMAC of a normalised source field, kept in step on every save, for exact-match search."""
 
-    def __init__(self, *args, source: str = "", normaliser: Callable[[str], str] | None = None, **kwargs):
+    def __init__(
+        self, *args, source: str = "", normaliser: Callable[[str], str] | None = None, **kwargs
+    ):
         kwargs.setdefault("max_length", 64)
         kwargs.setdefault("editable", False)
         kwargs.setdefault("blank", True)
@@ -158,7 +160,12 @@ class BlindIndexField(models.CharField):
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
         kwargs["source"] = self.source
-        for key, default in (("max_length", 64), ("editable", False), ("blank", True), ("db_index", True)):
+        for key, default in (
+            ("max_length", 64),
+            ("editable", False),
+            ("blank", True),
+            ("db_index", True),
+        ):
             if kwargs.get(key) == default:
                 kwargs.pop(key, None)
         return name, path, args, kwargs

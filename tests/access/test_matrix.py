@@ -128,13 +128,22 @@ def _png() -> bytes:
 
 @pytest.fixture
 def world(db):
-    users = {role: UserFactory(roles=[role], is_staff=role == R.SYSTEM_ADMINISTRATOR) for role in ALL_ROLES}
+    users = {
+        role: UserFactory(roles=[role], is_staff=role == R.SYSTEM_ADMINISTRATOR)
+        for role in ALL_ROLES
+    }
     own_patch = PatchFactory(officers=[users[R.HOUSING_OFFICER], users[R.REPAIRS_OFFICER]])
     other_patch = PatchFactory()
     people = {
-        OWN: tenant_in_patch(own_patch, first_name="Ottilie", last_name="Ownpatchperson", ni_number="QQ 10 10 10 A"),
-        OTHER: tenant_in_patch(other_patch, first_name="Otto", last_name="Otherpatchperson", ni_number="QQ 20 20 20 B"),
-        UNASSIGNED: PersonFactory(first_name="Una", last_name="Unassignedperson", ni_number="QQ 30 30 30 C"),
+        OWN: tenant_in_patch(
+            own_patch, first_name="Ottilie", last_name="Ownpatchperson", ni_number="QQ 10 10 10 A"
+        ),
+        OTHER: tenant_in_patch(
+            other_patch, first_name="Otto", last_name="Otherpatchperson", ni_number="QQ 20 20 20 B"
+        ),
+        UNASSIGNED: PersonFactory(
+            first_name="Una", last_name="Unassignedperson", ni_number="QQ 30 30 30 C"
+        ),
     }
     hr_people = {
         OWN: StaffRecordFactory(person__first_name="Stella", person__last_name="Staffmemberone"),
@@ -144,13 +153,18 @@ def world(db):
         OWN: JobApplicationFactory(person__first_name="Jas", person__last_name="Jobapplicantone"),
         OTHER: JobApplicationFactory(person__first_name="Jo", person__last_name="Jobapplicanttwo"),
     }
-    contractors = {OWN: ContractorContactFactory().contractor, OTHER: ContractorContactFactory().contractor}
+    contractors = {
+        OWN: ContractorContactFactory().contractor,
+        OTHER: ContractorContactFactory().contractor,
+    }
     for contractor in contractors.values():
         ContractorBidFactory(contractor=contractor)
     objects = {
         "person": people,
         "tenancy": {k: people[k].household_memberships.get().tenancy for k in (OWN, OTHER)},
-        "property": {k: people[k].household_memberships.get().tenancy.property for k in (OWN, OTHER)},
+        "property": {
+            k: people[k].household_memberships.get().tenancy.property for k in (OWN, OTHER)
+        },
         "contact": {k: ContactRecordFactory(person=p) for k, p in people.items()},
         "document": {
             k: services.document_upload(
@@ -166,7 +180,13 @@ def world(db):
         "job_application": applicants,
         "contractor": contractors,
     }
-    return {"users": users, "objects": objects, "people": people, "hr": hr_people, "applicants": applicants}
+    return {
+        "users": users,
+        "objects": objects,
+        "people": people,
+        "hr": hr_people,
+        "applicants": applicants,
+    }
 
 
 def _secrets_hidden_from(role, world) -> list[str]:
@@ -213,7 +233,9 @@ def test_matrix(role, world, client):
             else:
                 expected = {404}
             if response.status_code not in expected:
-                failures.append("%s %s: got %s, expected %s" % (name, variant, response.status_code, expected))
+                failures.append(
+                    "%s %s: got %s, expected %s" % (name, variant, response.status_code, expected)
+                )
             body = response.content.decode(errors="replace")
             for secret in hidden:
                 if secret in body:

@@ -15,9 +15,7 @@ def test_every_url_pattern_declares_an_access_policy():
 
 
 def test_public_urls_are_only_the_sign_in_pages():
-    public = sorted(
-        route.name for route in all_routes() if policy_of(route.callback).public
-    )
+    public = sorted(route.name for route in all_routes() if policy_of(route.callback).public)
     assert public == ["admin:login", "login", "logout"]
 
 

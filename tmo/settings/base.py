@@ -130,7 +130,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "records@tmo.example")
 
-ORGANISATION_NAME = os.environ.get("TMO_ORGANISATION_NAME", "Riverside Tenant Management Organisation")
+ORGANISATION_NAME = os.environ.get(
+    "TMO_ORGANISATION_NAME", "Riverside Tenant Management Organisation"
+)
 
 # Contact details older than this are due for re-confirmation with the person.
 CONTACT_RECONFIRM_DAYS = 365
