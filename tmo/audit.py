@@ -19,7 +19,15 @@ def mask_fully(value) -> str:
 
 
 def register_mapped_models() -> None:
-    """Register every model in the personal-data map with auditlog, masking what the map says."""
+    """Register every model in the personal-data map with auditlog, masking what the map says,
+    and the accounts themselves: who was given which role is an access decision to keep."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    if not auditlog.contains(user_model):
+        auditlog.register(
+            user_model, exclude_fields=["password", "last_login"], m2m_fields={"groups"}
+        )
     for entry in datamap.entries():
         if auditlog.contains(entry.model):
             continue

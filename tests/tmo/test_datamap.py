@@ -84,3 +84,20 @@ def test_no_audit_row_holds_a_decrypted_sensitive_value():
         assert canary not in dump, canary
     # Changes to sensitive fields are still recorded as having happened.
     assert LogEntry.objects.filter(changes__has_key="ni_number").count() >= 2
+
+
+@pytest.mark.django_db
+def test_role_changes_are_audited_without_the_password_hash():
+    from django.contrib.auth.models import Group
+
+    from access.roles import Role
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    user.groups.add(Group.objects.get(name=Role.DATA_PROTECTION_LEAD))
+    entries = LogEntry.objects.get_for_object(user)
+    assert any(
+        "groups" in (entry.changes or {}) and "data_protection_lead" in str(entry.changes["groups"])
+        for entry in entries
+    )
+    assert not any("password" in (entry.changes or {}) for entry in entries)
