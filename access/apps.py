@@ -1,4 +1,16 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def create_role_groups(sender=None, using="default", **kwargs):
+    """Every role is a group with a fixed name. Made after every migrate and flush, so a test
+    database built without migrations, or emptied by a transactional test, still has them."""
+    from django.contrib.auth.models import Group
+
+    from access.roles import Role
+
+    for role in Role.values:
+        Group.objects.using(using).get_or_create(name=role)
 
 
 class AccessConfig(AppConfig):
@@ -6,4 +18,9 @@ class AccessConfig(AppConfig):
     verbose_name = "Access and audit"
 
     def ready(self):
-        from access import checks  # noqa: F401
+        from access import (
+            checks,  # noqa: F401
+            services,  # noqa: F401  (registers the dashboard panels)
+        )
+
+        post_migrate.connect(create_role_groups, sender=self)

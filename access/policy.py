@@ -1,26 +1,61 @@
 """The shape every object policy takes: a queryset scope and its object twin.
 
 A protected model's manager is built from `PolicyQuerySet`; its `scope(user)` says which rows the
-user may see. `visible_to(user)` answers "which?", `get_visible_or_404` answers "this one?" with the
-same rule, and anything outside scope is a 404 indistinguishable from a row that does not exist.
+user's roles and assignments cover. On top of that come two kinds of specific, time-limited grant,
+read live on every request so that no scheduled job is needed for them to end:
+
+- emergency ("break the glass") access, which widens a staff member's working scope
+  (`in_scope`), so the person's linked records come with them;
+- committee grants, which add exactly the named rows and nothing linked to them.
+
+`visible_to(user)` answers "which?", `get_visible_or_404` answers "this one?" with the same rule,
+and anything outside is a 404 indistinguishable from a row that does not exist. A user who has not
+signed the current confidentiality undertaking or whose training has lapsed sees nothing at all.
 Superuser status and model-wide permissions grant nothing here.
 """
 
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+NOTHING = Q(pk__in=[])
 
 
 class PolicyQuerySet(models.QuerySet):
     def scope(self, user) -> Q:
         raise NotImplementedError("%s must say which rows a user may see" % type(self).__name__)
 
-    def visible_to(self, user):
-        if user is None or not user.is_authenticated or not user.is_active:
+    def in_scope(self, user):
+        """Rows within the user's working scope: roles, assignments and live emergency access."""
+        if not _may_read(user):
             return self.none()
-        return self.filter(self.scope(user))
+        scope = self.scope(user)
+        if not scope:  # an empty Q is every row, and would vanish if OR-ed with anything
+            return self.all()
+        return self.filter(scope | emergency_scope(self.model, user))
+
+    def visible_to(self, user):
+        """Everything the user may see: their working scope plus live committee grants."""
+        if not _may_read(user):
+            return self.none()
+        scope = self.scope(user)
+        if not scope:
+            return self.all()
+        return self.filter(
+            scope | emergency_scope(self.model, user) | committee_scope(self.model, user)
+        )
+
+
+def _may_read(user) -> bool:
+    from access.compliance import may_read_records
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return may_read_records(user)
 
 
 def granted_scope(model, user, codename: str) -> Q:
@@ -35,6 +70,31 @@ def granted_scope(model, user, codename: str) -> Q:
     return Q(pk__in=direct.values("content_object")) | Q(
         pk__in=through_groups.values("content_object")
     )
+
+
+def committee_scope(model, user) -> Q:
+    """Rows named in a live committee grant that lists this user as a member."""
+    from access.models import CommitteeAccessRequest, CommitteeGrantItem
+
+    items = CommitteeGrantItem.objects.filter(
+        content_type=ContentType.objects.get_for_model(model),
+        request__in=CommitteeAccessRequest.objects.filter(
+            CommitteeAccessRequest.live_filter(), members=user
+        ),
+    )
+    return Q(pk__in=items.values("object_id"))
+
+
+def emergency_scope(model, user) -> Q:
+    """Rows the user opened under live emergency access."""
+    from access.models import EmergencyAccess
+
+    accesses = EmergencyAccess.objects.filter(
+        EmergencyAccess.live_filter(timezone.now()),
+        user=user,
+        content_type=ContentType.objects.get_for_model(model),
+    )
+    return Q(pk__in=accesses.values("object_id"))
 
 
 def get_visible_or_404(queryset, user, **lookup):

@@ -1,9 +1,14 @@
-from django.urls import path
+from django.urls import include, path
 
-from access import views
+from access.views import auth
 
 urlpatterns = [
-    path("sign-in/", views.SignInView.as_view(), name="login"),
-    path("sign-out/", views.SignOutView.as_view(), name="logout"),
-    path("data-map/", views.data_map, name="data_map"),
+    path("sign-in/", auth.SignInView.as_view(), name="login"),
+    path("sign-out/", auth.SignOutView.as_view(), name="logout"),
+    path("data-map/", auth.data_map, name="data_map"),
+    path("account/", include("access.views.accounts")),
+    path("compliance/", include("access.views.compliance")),
+    path("emergency/", include("access.views.emergency")),
+    path("committee/", include("access.views.grants")),
+    path("meetings/", include("access.views.meetings")),
 ]

@@ -154,7 +154,7 @@ class PersonLinkedQuerySet(PolicyQuerySet):
     """Rows about one person are visible exactly when the person is."""
 
     def scope(self, user) -> Q:
-        return Q(person__in=_model("Person").objects.visible_to(user).values("pk"))
+        return Q(person__in=_model("Person").objects.in_scope(user).values("pk"))
 
 
 class DocumentQuerySet(PersonLinkedQuerySet):
@@ -191,7 +191,7 @@ class HousingApplicationQuerySet(PolicyQuerySet):
             return Q()
         if Role.HOUSING_OFFICER in roles:
             return Q(assigned_officer=user) | Q(
-                person__in=_model("Person").objects.visible_to(user).values("pk")
+                person__in=_model("Person").objects.in_scope(user).values("pk")
             )
         return Q(pk__in=[])
 

@@ -204,3 +204,16 @@ class ContractorBidFactory(factory.django.DjangoModelFactory):
     submitted_on = datetime.date(2026, 10, 1)
     price = Decimal("184250.00")
     evaluation_notes = "Cheapest compliant bid."
+
+
+# --- access: committee meetings, grants, emergency access -------------------------------------
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "access.Meeting"
+
+    title = factory.Sequence(lambda n: "Management committee %d" % n)
+    held_on = factory.LazyFunction(timezone.localdate)
+    public_minutes = "Apologies received. Minutes of the last meeting agreed."
+    confidential_minutes = "Item 4: rent arrears case discussed in private session."

@@ -54,6 +54,10 @@ class PersonalData:
     sensitive_fields: tuple[str, ...] = ()
     # ORM paths from this model to the Person a row is about ("" when the row is the Person).
     subject_paths: tuple[str, ...] = ()
+    # For rows that point at any record through a generic relation: (content type field, id field).
+    subject_generic: tuple[str, str] | None = None
+    # Where rows hold personal data but are not yet linked to a person, why (shown in the inventory).
+    unlinked_reason: str = ""
     # The Art. 9 / Art. 10 condition relied on, for special category and criminal offence data.
     condition: str = ""
     source: str = ""
@@ -85,6 +89,13 @@ class PersonalData:
         query = Q(pk__in=[])
         for path in self.subject_paths:
             query |= Q(**{(path + "__pk" if path else "pk"): person.pk})
+        if self.subject_generic:
+            from django.contrib.contenttypes.models import ContentType
+
+            type_field, id_field = self.subject_generic
+            query |= Q(
+                **{type_field: ContentType.objects.get_for_model(type(person)), id_field: person.pk}
+            )
         return query
 
     def rows_about(self, person) -> models.QuerySet:

@@ -2,6 +2,7 @@
 
 from django.shortcuts import render
 
+from access.dashboard import panels_for
 from access.decorators import signed_in
 from access.roles import STAFF_ROLES, Role, roles_of
 from records.models import ContactRecord, Person
@@ -19,6 +20,7 @@ def dashboard(request):
         "role_names": sorted(Role(role).label for role in roles),
         "is_staff_member": bool(roles & STAFF_ROLES),
         "is_administrator": Role.SYSTEM_ADMINISTRATOR in roles,
+        "panels": panels_for(user),
     }
     if not context["is_staff_member"]:
         # Committee members, administrators and tenants see no record data here.

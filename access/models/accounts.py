@@ -1,0 +1,3 @@
+"""Access models: accounts."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Access models: compliance."""
+
+__all__ = []

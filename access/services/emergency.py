@@ -1,0 +1,1 @@
+"""Access workflows: emergency."""

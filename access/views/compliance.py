@@ -1,0 +1,3 @@
+"""Access pages: compliance."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Access pages: emergency."""
+
+urlpatterns = []
