@@ -4,6 +4,11 @@ from access.views import auth
 
 urlpatterns = [
     path("sign-in/", auth.SignInView.as_view(), name="login"),
+    path("sign-in/code/", auth.two_factor_verify, name="two_factor_verify"),
+    path("sign-in/set-up/", auth.two_factor_setup, name="two_factor_setup"),
+    path(
+        "sign-in/recovery-codes/", auth.two_factor_recovery_codes, name="two_factor_recovery_codes"
+    ),
     path("sign-out/", auth.SignOutView.as_view(), name="logout"),
     path("data-map/", auth.data_map, name="data_map"),
     path("account/", include("access.views.accounts")),

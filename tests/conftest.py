@@ -94,3 +94,27 @@ def queries_do_not_grow(django_assert_max_num_queries):
 
 def pytest_report_header(config):
     return "database: %s" % settings.DATABASES["default"]["ENGINE"]
+
+
+@pytest.fixture(autouse=True)
+def _force_login_gives_the_second_factor(monkeypatch):
+    """Staff accounts need a second factor: a test that signs in with force_login gets a
+    confirmed authenticator app and a verified session too, as after the real two-factor step.
+    tests/access/test_signin.py goes through the real pages instead."""
+    from django.test import Client
+
+    force_login = Client.force_login
+
+    def force_login_verified(self, user, backend=None):
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        force_login(self, user, backend)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="Test app", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login_verified)

@@ -6,14 +6,20 @@ from functools import wraps
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import Group, User
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.urls import URLResolver
+from django.urls import URLResolver, reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 
 from access.decorators import ViewPolicy
 from access.roles import Role, forget_roles, roles_of
+from access.services import accounts
 
 ADMIN_POLICY = ViewPolicy(
     name="roles:system_administrator (admin site)", roles=frozenset({Role.SYSTEM_ADMINISTRATOR})
@@ -33,7 +39,31 @@ class TmoAdminSite(admin.AdminSite):
 
     def has_permission(self, request):
         user = request.user
-        return user.is_active and user.is_staff and Role.SYSTEM_ADMINISTRATOR in roles_of(user)
+        return (
+            user.is_active
+            and user.is_staff
+            and Role.SYSTEM_ADMINISTRATOR in roles_of(user)
+            # The second factor too: a password alone never opens the admin.
+            and accounts.is_verified(user)
+        )
+
+    @method_decorator(login_not_required)
+    def login(self, request, extra_context=None):
+        """One sign-in for the whole site, with its second factor and lockout: the admin's
+        own password-only form is never shown."""
+        if request.user.is_authenticated and not accounts.needs_second_factor(request.user):
+            # Signed in fully, but not an administrator: no page here for them.
+            raise PermissionDenied
+        next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse(
+            "admin:index", current_app=self.name
+        )
+        return redirect_to_login(next_url)
+
+    def logout(self, request, extra_context=None):
+        # As on the staff site, signing out ends every session of the account.
+        if request.method == "POST" and request.user.is_authenticated:
+            accounts.end_all_sessions(user=request.user)
+        return super().logout(request, extra_context)
 
     def admin_view(self, view, cacheable=False):
         wrapped = super().admin_view(view, cacheable)

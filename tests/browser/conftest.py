@@ -41,3 +41,32 @@ def page(browser):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def current_code(secret: str) -> str:
+    from base64 import b32decode
+
+    from django_otp.oath import TOTP
+
+    return "%06d" % TOTP(b32decode(secret)).token()
+
+
+def sign_in_through_pages(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in as a person would on first use: password, then set up the authenticator app from
+    the key the page shows, then keep the recovery codes."""
+    page.goto(base_url + "/access/sign-in/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Set up your authenticator app").wait_for()
+    assert page.locator("svg.segno").count() == 1
+    secret = page.locator("code.app-secret").text_content().replace(" ", "")
+    page.get_by_label("Enter the code from your app").fill(current_code(secret))
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_role("heading", name="Your recovery codes").wait_for()
+    assert page.locator(".app-recovery-codes li").count() == 10
+    page.get_by_role("button", name="I have kept my recovery codes").click()
+    page.wait_for_load_state()

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from access.roles import Role
+from tests.browser.conftest import sign_in_through_pages
 from tests.factories import PatchFactory, UserFactory, tenant_in_patch
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -17,10 +18,7 @@ def test_officer_records_a_contact_and_sees_it_on_the_timeline(live_server, page
     patch = PatchFactory(officers=[officer])
     tenant = tenant_in_patch(patch, first_name="Grace", last_name="Okonjo")
 
-    page.goto(live_server.url + "/access/sign-in/")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_through_pages(page, live_server.url, "olivia")
 
     page.get_by_role("link", name="People").first.click()
     page.get_by_label("Search").first.fill("Okonjo")

@@ -1,9 +1,11 @@
 """Settings shared by every environment. Values that differ come from the environment (12-factor)."""
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("TMO_VAR_DIR", BASE_DIR / "var"))
@@ -21,6 +23,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "guardian",
     "auditlog",
     "django_tasks",
@@ -40,12 +46,20 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "access.middleware.AccessPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: a timed-out session is ended with a message saying why.
+    "access.middleware.SessionTimeoutMiddleware",
+    "access.middleware.TwoFactorMiddleware",
+    # After two-factor: tells a signed-in user why records are hidden (unsigned code, lapsed training).
+    "access.compliance.ComplianceNoticeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "tmo.middleware.NoStoreMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tmo.urls"
@@ -75,6 +89,8 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out username and address never reach the password check.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -123,6 +139,48 @@ AUDITLOG_STORE_JSON_CHANGES = True
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Read by access.middleware.SessionTimeoutMiddleware: a session ends after this long without a
+# request, and in any case this long after sign-in, whatever the activity.
+SESSION_IDLE_TIMEOUT = datetime.timedelta(minutes=15)
+SESSION_ABSOLUTE_LIMIT = datetime.timedelta(hours=10)
+SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_LIMIT.total_seconds())
+
+# Two-factor sign-in (access.views.auth). Wrong codes slow down: each failure doubles the wait
+# before the device accepts another try (1, 2, 4... seconds), and also counts towards the lockout.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+RECOVERY_CODE_COUNT = 10
+
+# Lockout after repeated failures (passwords and codes), counted per username AND address: an
+# attacker elsewhere locks out only their own address, never the user at theirs. The lockout
+# lifts 15 minutes after the last failed try.
+AXES_FAILURE_LIMIT = 5
+AXES_VERBOSE = False
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "access.views.auth.locked_out"
+AXES_RESET_ON_SUCCESS = False  # reset only after the second factor: see access.views.auth
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "csrfmiddlewaretoken"]
+# Behind a reverse proxy set TMO_PROXY_COUNT (how many proxies add X-Forwarded-For) so that the
+# client's address, not the proxy's, is counted.
+if os.environ.get("TMO_PROXY_COUNT"):
+    AXES_IPWARE_PROXY_COUNT = int(os.environ["TMO_PROXY_COUNT"])
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+# No inline script or style anywhere: GOV.UK Frontend runs from our own static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -133,6 +191,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "records@tmo.example")
 ORGANISATION_NAME = os.environ.get(
     "TMO_ORGANISATION_NAME", "Riverside Tenant Management Organisation"
 )
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = ORGANISATION_NAME
 
 # Contact details older than this are due for re-confirmation with the person.
 CONTACT_RECONFIRM_DAYS = 365

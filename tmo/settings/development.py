@@ -33,3 +33,8 @@ FIELD_ENCRYPTION_KEYS = _secrets["FIELD_ENCRYPTION_KEYS"]
 BLIND_INDEX_KEY = _secrets["BLIND_INDEX_KEY"]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 DEMO_MODE = True
+
+# Demo only: every account passes the two-factor step with this documented code, so a newcomer
+# can try each role from `make run` without an authenticator app. The code path also needs
+# DEMO_MODE and DEBUG; production and test settings never define this setting.
+DEMO_FIXED_OTP_CODE = "123456"

@@ -43,9 +43,15 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 60 * 60
+# The __Host- prefix makes browsers refuse the cookie unless it is Secure, for this host only.
+SESSION_COOKIE_NAME = "__Host-sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "false").lower() == "true"
+
+# The demo's fixed two-factor code (development.py) must never reach a live site.
+if "DEMO_FIXED_OTP_CODE" in globals() or os.environ.get("DEMO_FIXED_OTP_CODE"):
+    raise ImproperlyConfigured("DEMO_FIXED_OTP_CODE is for development only; remove it.")
