@@ -860,6 +860,43 @@ class DemoBuilder:
             )
             self.staff_people.append((person, job, department, Decimal(salary), left_days))
         self.log("Accounts: %d users, one per role" % len(self.users))
+        self.sign_undertakings_and_record_training()
+
+    def sign_undertakings_and_record_training(self) -> None:
+        """Staff and committee accounts open nothing until they have signed the code and done
+        their training, so every demo account has. The finance officer's training runs out within
+        the month, to show on the DPO's training page and dashboard."""
+        from access.compliance import REQUIRED_ROLES
+        from access.models import TrainingModule, TrainingRecord, Undertaking, add_months
+        from access.services.compliance import current_code, publish_initial_code
+
+        code = publish_initial_code() or current_code()
+        module = TrainingModule.objects.create(
+            name="UK GDPR essentials",
+            description="Data protection law, the confidentiality code and how to spot a breach.",
+            roles=sorted(REQUIRED_ROLES),
+            validity_months=12,
+        )
+        today = timezone.localdate()
+        for index, (username, role, *_) in enumerate(ACCOUNTS):
+            if role not in REQUIRED_ROLES:
+                continue
+            user = self.users[username]
+            Undertaking.objects.create(
+                user=user, code=code, signed_name=user.get_full_name() or username
+            )
+            if username == "finance":
+                completed_on = add_months(today, -12) + datetime.timedelta(days=18)
+            else:
+                completed_on = today - datetime.timedelta(days=40 + 25 * index)
+            TrainingRecord.objects.create(
+                user=user,
+                module=module,
+                completed_on=completed_on,
+                recorded_by=self.users["dpo"],
+                evidence="Online course certificate",
+            )
+        self.log("Confidentiality code version %s signed; training recorded" % code.version)
 
     def create_places(self) -> None:
         shares = [share for _, _, share, _ in PATCHES]
