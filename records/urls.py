@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from records.views import contacts, contractors, dashboard, documents, households, people, staff
 
@@ -47,4 +47,5 @@ urlpatterns = [
     path("hr/applications/<int:pk>/", staff.job_application_detail, name="job_application_detail"),
     path("contractors/", contractors.contractor_list, name="contractor_list"),
     path("contractors/<int:pk>/", contractors.contractor_detail, name="contractor_detail"),
+    path("papers/", include("records.views.papers")),
 ]
