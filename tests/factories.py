@@ -27,6 +27,13 @@ class UserFactory(factory.django.DjangoModelFactory):
         for role in extracted or ():
             self.groups.add(Group.objects.get(name=role))
 
+    @factory.post_generation
+    def compliant(self, create, extracted, **kwargs):
+        """Staff and committee members come signed up and trained, as they would be in use; pass
+        compliant=False for one who has not (see make_compliant at the end of this module)."""
+        if create and extracted is not False:
+            make_compliant(self)
+
 
 def user_with_role(role: str, **kwargs) -> User:
     is_staff = role == Role.SYSTEM_ADMINISTRATOR
@@ -217,3 +224,113 @@ class MeetingFactory(factory.django.DjangoModelFactory):
     held_on = factory.LazyFunction(timezone.localdate)
     public_minutes = "Apologies received. Minutes of the last meeting agreed."
     confidential_minutes = "Item 4: rent arrears case discussed in private session."
+
+
+def _content_type_of(obj):
+    from django.contrib.contenttypes.models import ContentType
+
+    return ContentType.objects.get_for_model(type(obj))
+
+
+class EmergencyAccessFactory(factory.django.DjangoModelFactory):
+    """A live emergency access by a housing officer to a person; pass target= for another row."""
+
+    class Meta:
+        model = "access.EmergencyAccess"
+        exclude = ("target",)
+
+    target = factory.SubFactory(PersonFactory)
+    user = factory.LazyFunction(lambda: user_with_role(Role.HOUSING_OFFICER))
+    content_type = factory.LazyAttribute(lambda o: _content_type_of(o.target))
+    object_id = factory.LazyAttribute(lambda o: o.target.pk)
+    reason = "Police at the door asking for a welfare check; the tenant's file is on another patch."
+    started_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda o: o.started_at + datetime.timedelta(hours=4))
+
+
+class ConfidentialReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "access.ConfidentialReport"
+
+    meeting = factory.SubFactory(MeetingFactory)
+    number = factory.Sequence(lambda n: "CR-2026-%02d" % (n + 1))
+    title = "Rent arrears: possession proceedings"
+    body = "The tenant at 4 Weaver Court owes eleven weeks' rent."
+    created_by = factory.LazyFunction(lambda: user_with_role(Role.SENIOR_OFFICER))
+
+
+class ReportCopyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "access.ReportCopy"
+
+    report = factory.SubFactory(ConfidentialReportFactory)
+    copy_number = factory.Sequence(lambda n: n + 1)
+    member = factory.LazyFunction(lambda: user_with_role(Role.COMMITTEE_MEMBER))
+    issued_at = factory.LazyFunction(timezone.now)
+    issued_by = factory.LazyFunction(lambda: user_with_role(Role.SENIOR_OFFICER))
+
+
+# --- access: the confidentiality code, training and access reviews ----------------------------
+
+
+def make_compliant(user) -> None:
+    """Sign the current code (publishing version 1 if there is none yet) and record in-date
+    training for every module the user's roles need, so the user may read records."""
+    from access.compliance import REQUIRED_ROLES, forget_compliance
+    from access.models import TrainingModule, TrainingRecord, Undertaking
+    from access.services.compliance import current_code, publish_initial_code
+
+    # Read the groups afresh and cache nothing: tests change roles after making users.
+    roles = set(user.groups.values_list("name", flat=True))
+    if not roles & REQUIRED_ROLES:
+        return
+    code = current_code() or publish_initial_code()
+    Undertaking.objects.get_or_create(
+        user=user, code=code, defaults={"signed_name": user.get_full_name() or user.username}
+    )
+    today = timezone.localdate()
+    for module in TrainingModule.objects.all():
+        in_date = TrainingRecord.objects.filter(user=user, module=module, expires_on__gt=today)
+        if module.applies_to(roles) and not in_date.exists():
+            TrainingRecord.objects.create(user=user, module=module, completed_on=today)
+    forget_compliance(user)
+
+
+class ConfidentialityCodeFactory(factory.django.DjangoModelFactory):
+    """A newly published version: everyone must sign it again."""
+
+    class Meta:
+        model = "access.ConfidentialityCode"
+
+    version = factory.Sequence(lambda n: "%d" % (n + 2))
+    text = "Keep what you learn about residents to yourself. Report any leak at once."
+    published_at = factory.LazyFunction(timezone.now)
+
+
+class UndertakingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "access.Undertaking"
+
+    user = factory.LazyFunction(lambda: user_with_role(Role.HOUSING_OFFICER))
+    code = factory.SubFactory(ConfidentialityCodeFactory)
+    signed_name = factory.LazyAttribute(lambda o: o.user.get_full_name())
+
+
+class TrainingModuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "access.TrainingModule"
+
+    name = factory.Sequence(lambda n: "Data protection module %d" % n)
+    description = "Handling residents' personal data under UK GDPR."
+    roles = factory.LazyFunction(lambda: [Role.HOUSING_OFFICER.value])
+    validity_months = 12
+
+
+class TrainingRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "access.TrainingRecord"
+
+    user = factory.LazyFunction(lambda: user_with_role(Role.HOUSING_OFFICER))
+    module = factory.SubFactory(TrainingModuleFactory)
+    completed_on = factory.LazyFunction(timezone.localdate)
+    evidence = "Certificate TR-2026-001"

@@ -77,6 +77,12 @@ ROUTES = {
     "dashboard": (EVERYONE, None),
     "login": (EVERYONE, None),
     "logout": (EVERYONE, None),
+    "two_factor_verify": (EVERYONE, None),
+    "two_factor_setup": (EVERYONE, None),
+    "two_factor_recovery_codes": (EVERYONE, None),
+    "account_security": (EVERYONE, None),
+    "account_sign_out_everywhere": (EVERYONE, None),
+    "account_recovery_codes_new": (EVERYONE, None),
     "data_map": ({R.DATA_PROTECTION_LEAD, R.SENIOR_OFFICER}, None),
     "person_search": (RESIDENT_WORK, None),
     "person_create": (RESIDENT_WORK, None),
@@ -104,9 +110,53 @@ ROUTES = {
     "job_application_detail": ({R.HR_OFFICER, R.DATA_PROTECTION_LEAD}, "job_application"),
     "contractor_list": ({R.CONTRACTS_OFFICER, R.DATA_PROTECTION_LEAD}, None),
     "contractor_detail": ({R.CONTRACTS_OFFICER, R.DATA_PROTECTION_LEAD}, "contractor"),
+    "meeting_list": (STAFF | {R.COMMITTEE_MEMBER}, None),
+    "meeting_create": ({R.SENIOR_OFFICER, R.DATA_PROTECTION_LEAD}, None),
+    "meeting_copies_outstanding": ({R.SENIOR_OFFICER, R.DATA_PROTECTION_LEAD}, None),
+    "emergency_access_start": (STAFF, None),
+    "emergency_review_list": ({R.DATA_PROTECTION_LEAD}, None),
+    "committee_access_list": (STAFF, None),
+    "committee_access_new": (STAFF, None),
+    "committee_papers": ({R.COMMITTEE_MEMBER}, None),
+    "committee_paper_download": ({R.COMMITTEE_MEMBER}, "document"),
+    "compliance_status": (EVERYONE, None),
+    "compliance_code": (EVERYONE, None),
+    "compliance_code_publish": ({R.DATA_PROTECTION_LEAD}, None),
+    "compliance_training": ({R.SENIOR_OFFICER, R.DATA_PROTECTION_LEAD}, None),
+    "compliance_training_record": ({R.SENIOR_OFFICER, R.DATA_PROTECTION_LEAD}, None),
+    "compliance_module_create": ({R.DATA_PROTECTION_LEAD}, None),
+    "access_review_list": ({R.DATA_PROTECTION_LEAD}, None),
+}
+# Routes taking an object kind the matrix does not build: route name -> the test file that checks
+# who may reach them.
+COVERED_ELSEWHERE = {
+    "access_review_detail": "tests/access/test_access_review.py",
+    "access_review_decide": "tests/access/test_access_review.py",
+    "meeting_detail": "tests/access/test_meetings.py",
+    "meeting_edit": "tests/access/test_meetings.py",
+    "meeting_confidential_minutes": "tests/access/test_meetings.py",
+    "meeting_confidential_minutes_edit": "tests/access/test_meetings.py",
+    "meeting_report_create": "tests/access/test_meetings.py",
+    "meeting_report_detail": "tests/access/test_meetings.py",
+    "meeting_copy_return": "tests/access/test_meetings.py",
+    "meeting_copy_lost": "tests/access/test_meetings.py",
+    "meeting_copy_print": "tests/access/test_meetings.py",
+    "emergency_review_detail": "tests/access/test_emergency.py",
+    "committee_access_detail": "tests/access/test_grants.py",
+    "committee_access_decide": "tests/access/test_grants.py",
+    "committee_access_revoke": "tests/access/test_grants.py",
 }
 # Pages that answer a GET by redirecting (POST-only actions, sign-out).
-REDIRECTING = {"contact_details_confirm", "logout"}
+REDIRECTING = {
+    "contact_details_confirm",
+    "logout",
+    # Sign-in steps already done, and POST-only account actions.
+    "two_factor_verify",
+    "two_factor_setup",
+    "two_factor_recovery_codes",
+    "account_sign_out_everywhere",
+    "account_recovery_codes_new",
+}
 
 
 def _png() -> bytes:
@@ -204,8 +254,10 @@ def _secrets_hidden_from(role, world) -> list[str]:
 
 def test_every_route_is_in_the_matrix():
     names = {route.name for route in all_routes() if not route.name.startswith("admin:")}
-    assert names - set(ROUTES) == set(), "routes missing from the matrix"
-    assert set(ROUTES) - names == set(), "matrix lists routes that no longer exist"
+    assert names - set(ROUTES) - set(COVERED_ELSEWHERE) == set(), "routes missing from the matrix"
+    assert (set(ROUTES) | set(COVERED_ELSEWHERE)) - names == set(), (
+        "matrix lists routes that no longer exist"
+    )
 
 
 @pytest.mark.parametrize("role", ALL_ROLES, ids=str)
