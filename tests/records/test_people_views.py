@@ -447,3 +447,12 @@ class TestReconfirmationAndDashboard:
         assert "Okonkwo" not in body
         assert "Find a person" not in body
         assert ('href="/admin/"' in body) == (role == Role.SYSTEM_ADMINISTRATOR)
+
+
+def test_person_page_offers_committee_access_for_this_record(officer_client, tenant):
+    body = officer_client.get(reverse("person_detail", args=[tenant.pk])).content.decode()
+    link = "%s?kind=records.person&amp;id=%d" % (reverse("committee_access_new"), tenant.pk)
+    assert link in body
+    assert "record number %d" % tenant.pk in body
+    form = officer_client.get(link.replace("&amp;", "&")).content.decode()
+    assert tenant.full_name in form  # named on the request, ready to send
