@@ -315,16 +315,21 @@ def emergency_review_panel(user) -> Panel | None:
     )
 
 
-@dashboard_panel
-def my_emergency_access_panel(user) -> Panel | None:
-    """The user's own live emergency access, with the time it ends."""
+def live_emergency_accesses(user) -> list[EmergencyAccess]:
+    """The user's own live emergency accesses, with the records they opened."""
     if not roles_of(user) & STAFF_ROLES or not compliance.may_read_records(user):
-        return None
-    live = list(
+        return []
+    return list(
         EmergencyAccess.objects.filter(EmergencyAccess.live_filter(), user=user)
         .select_related("content_type")
         .prefetch_related("content_object")
     )
+
+
+@dashboard_panel
+def my_emergency_access_panel(user) -> Panel | None:
+    """The user's own live emergency access, with the time it ends."""
+    live = live_emergency_accesses(user)
     if not live:
         return None
     items = [

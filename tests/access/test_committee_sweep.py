@@ -15,7 +15,7 @@ from django.utils import timezone
 from access.models import CommitteeAccessRequest
 from access.roles import Role
 from access.services import grants
-from tests.access.test_matrix import OTHER, OWN, UNASSIGNED, world  # noqa: F401  (fixture)
+from tests.access.matrix_world import OTHER, OWN, UNASSIGNED, build_world
 from tests.factories import (
     EmergencyAccessFactory,
     MeetingFactory,
@@ -31,7 +31,8 @@ PAPERS_PAGES = {"committee_papers", "committee_paper_download"}
 
 
 @pytest.fixture
-def sweep(world):  # noqa: F811
+def sweep(db):
+    world = build_world()
     member = world["users"][Role.COMMITTEE_MEMBER]
     senior = world["users"][Role.SENIOR_OFFICER]
     officer = world["users"][Role.HOUSING_OFFICER]

@@ -392,3 +392,18 @@ def test_review_list_queries_do_not_grow(client, dpo, queries_do_not_grow):
 
     response = queries_do_not_grow(client, reverse("emergency_review_list"), add_rows)
     assert response.status_code == 200
+
+
+def test_every_page_reminds_the_user_while_the_access_lasts(
+    officer_client, signed_in_officer, stranger
+):
+    access = EmergencyAccessFactory(user=signed_in_officer, target=stranger)
+    until = timezone.localtime(access.expires_at).strftime("%H:%M")
+    reminder = "You are using emergency access to %s until %s." % (stranger, until)
+    for url in (_person_url(stranger), reverse("person_search"), reverse("tenancy_list")):
+        assert reminder in officer_client.get(url).content.decode(), url
+    access.expires_at = timezone.now() - datetime.timedelta(seconds=1)
+    access.save()
+    assert (
+        "emergency access to" not in officer_client.get(reverse("person_search")).content.decode()
+    )

@@ -76,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tmo.context_processors.site",
+                "access.context_processors.emergency_access",
             ],
         },
     },
