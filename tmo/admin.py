@@ -205,6 +205,25 @@ class RoleUserAdmin(AdministratorAdmin, UserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
 
+    @admin.action(description="Reset two-factor sign-in (lost phone and recovery codes)")
+    def reset_two_factor(self, request, queryset):
+        from django.core.exceptions import ValidationError
+
+        for user in queryset:
+            try:
+                accounts.reset_second_factor(reset_by=request.user, user=user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    "%s will set up a new authenticator app at their next sign-in; their "
+                    "sessions have ended." % user.get_username(),
+                    messages.SUCCESS,
+                )
+
+    actions = ["reset_two_factor"]
+
     @staticmethod
     def _is_self(request, obj) -> bool:
         return obj is not None and obj.pk is not None and obj.pk == request.user.pk

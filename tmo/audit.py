@@ -49,3 +49,18 @@ def record_access(*, user, obj) -> None:
         return
     accessed.send(sender=type(obj), instance=obj)
     logger.info("access %s %s by user %s", obj._meta.label, obj.pk, user.pk)
+
+
+def record_event(*, actor, obj, event: str, **details):
+    """A domain event (a decision, a reset) as one audit entry on the object it concerns, beside
+    auditlog's field changes, naming in one word what happened."""
+    from auditlog.models import LogEntry
+
+    return LogEntry.objects.log_create(
+        obj,
+        force_log=True,
+        action=LogEntry.Action.UPDATE,
+        changes={},
+        actor=actor,
+        additional_data={"event": event, **details},
+    )

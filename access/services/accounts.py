@@ -203,6 +203,25 @@ def end_all_sessions(*, user) -> int:
     return len(keys)
 
 
+@transaction.atomic
+def reset_second_factor(*, reset_by, user) -> None:
+    """For someone who lost both their app and their recovery codes: remove their devices and end
+    their sessions, so their next sign-in sets up a new app. Never on one's own account, so a
+    stolen administrator password cannot be used to replace the administrator's own app."""
+    from django.core.exceptions import ValidationError
+
+    from tmo.audit import record_event
+
+    if reset_by.pk == user.pk:
+        raise ValidationError(
+            "You cannot reset your own two-factor sign-in; ask another administrator."
+        )
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    end_all_sessions(user=user)
+    record_event(actor=reset_by, obj=user, event="two_factor_reset")
+
+
 def sessions_of(user):
     return UserSession.objects.filter(user=user)
 

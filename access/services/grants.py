@@ -23,6 +23,7 @@ from access.dashboard import Panel, dashboard_panel
 from access.models import CommitteeAccessRequest, CommitteeGrantItem, Meeting
 from access.roles import STAFF_ROLES, Role, roles_of
 from tmo import datamap
+from tmo.audit import record_event
 
 DECIDER_ROLES = frozenset({Role.SENIOR_OFFICER, Role.DATA_PROTECTION_LEAD})
 Status = CommitteeAccessRequest.Status
@@ -141,14 +142,7 @@ def audit_event(request: CommitteeAccessRequest, *, actor, event: str, **details
     Each step writes exactly one, on the request, with the event name in additional_data, so the
     history of a grant reads as events whoever reads it.
     """
-    return LogEntry.objects.log_create(
-        request,
-        force_log=True,
-        action=LogEntry.Action.UPDATE,
-        changes={},
-        actor=actor,
-        additional_data={"event": event, **details},
-    )
+    return record_event(actor=actor, obj=request, event=event, **details)
 
 
 def _items_details(request: CommitteeAccessRequest) -> list[str]:

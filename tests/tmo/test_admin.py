@@ -255,3 +255,37 @@ def test_staff_record_model_is_still_mapped(admin_client):
     response = admin_client.get(reverse("admin:index"))
     assert response.status_code == 200
     assert StaffRecord._meta.verbose_name_plural.capitalize() in response.content.decode()
+
+
+def test_administrator_resets_a_users_lost_second_factor(admin_client, administrator):
+    from auditlog.models import LogEntry
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from access.models import UserSession
+
+    officer = user_with_role(Role.HOUSING_OFFICER)
+    TOTPDevice.objects.create(user=officer, name="Lost phone", confirmed=True)
+    UserSession.objects.create(user=officer, session_key="gone-with-the-phone")
+    response = admin_client.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "reset_two_factor", "_selected_action": [officer.pk]},
+        follow=True,
+    )
+    assert "will set up a new authenticator app" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=officer).exists()
+    assert not UserSession.objects.filter(user=officer).exists()
+    assert LogEntry.objects.filter(
+        object_pk=str(officer.pk), additional_data__event="two_factor_reset", actor=administrator
+    ).exists()
+
+
+def test_administrator_cannot_reset_their_own_second_factor(admin_client, administrator):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    response = admin_client.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "reset_two_factor", "_selected_action": [administrator.pk]},
+        follow=True,
+    )
+    assert "cannot reset your own two-factor" in response.content.decode()
+    assert TOTPDevice.objects.filter(user=administrator, confirmed=True).exists()
