@@ -1,15 +1,11 @@
-"""Encrypted document storage: files live under DOCUMENT_ROOT as Fernet tokens, named by a random
-id, never served by the web server; they leave only through the policy-checked download view."""
+"""What an upload must be before it is stored: a real file of an allowed type, within the size
+limit. Storing it encrypted is tmo.filestore's job."""
 
-import os
-import tempfile
 from pathlib import Path
 
 import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
-
-from tmo import crypto
 
 # Real file types we accept, by their content, and the extensions that go with them.
 ALLOWED_TYPES = {
@@ -18,10 +14,6 @@ ALLOWED_TYPES = {
     "image/png": {"png"},
     "text/plain": {"txt"},
 }
-
-
-def document_path(storage_name: str) -> Path:
-    return Path(settings.DOCUMENT_ROOT) / storage_name[:2] / storage_name
 
 
 def sniff_content_type(data: bytes, filename: str) -> str:
@@ -59,35 +51,3 @@ def _is_plain_text(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def write_encrypted(storage_name: str, data: bytes) -> None:
-    """Write atomically: a crash leaves either the old file or the new one, never half of one."""
-    write_token(storage_name, crypto.encrypt_bytes(data))
-
-
-def write_token(storage_name: str, token: bytes) -> None:
-    path = document_path(storage_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(token)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def read_token(storage_name: str) -> bytes:
-    return document_path(storage_name).read_bytes()
-
-
-def read_decrypted(storage_name: str) -> bytes:
-    return crypto.decrypt_bytes(read_token(storage_name))
-
-
-def delete(storage_name: str) -> None:
-    document_path(storage_name).unlink(missing_ok=True)

@@ -3,6 +3,7 @@ audit entries (auditlog's change entries, or an access entry for a read) in that
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -19,6 +20,7 @@ from records.models import (
     SensitiveInformation,
     Tenancy,
 )
+from tmo import filestore
 from tmo.audit import record_access
 
 
@@ -122,10 +124,10 @@ def document_upload(
     contact_record: ContactRecord | None = None,
 ) -> Document:
     """Check the file's size and real type, encrypt it to disk, and record it."""
-    if upload.size is not None and upload.size > documents.settings.DOCUMENT_MAX_BYTES:
+    if upload.size is not None and upload.size > settings.DOCUMENT_MAX_BYTES:
         raise ValidationError(
             "The selected file must be smaller than %(limit)s MB.",
-            params={"limit": documents.settings.DOCUMENT_MAX_BYTES // (1024 * 1024)},
+            params={"limit": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)},
         )
     data = upload.read()
     filename = upload.name or "upload"
@@ -141,12 +143,12 @@ def document_upload(
         uploaded_by=uploaded_by,
     )
     document.full_clean()
-    documents.write_encrypted(document.storage_name, data)
+    filestore.write_encrypted(document.storage_name, data)
     try:
         with transaction.atomic():
             document.save()
     except BaseException:
-        documents.delete(document.storage_name)
+        filestore.delete(document.storage_name)
         raise
     return document
 
@@ -155,7 +157,7 @@ def document_upload(
 def document_open(*, user, document: Document) -> bytes:
     """The decrypted content of a document the caller has fetched through the policy."""
     record_access(user=user, obj=document)
-    return documents.read_decrypted(document.storage_name)
+    return filestore.read_decrypted(document.storage_name)
 
 
 @transaction.atomic

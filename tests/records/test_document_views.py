@@ -3,9 +3,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from access.roles import Role
-from records import documents
 from records.models import Document
 from tests.factories import ContactRecordFactory, PatchFactory, tenant_in_patch
+from tmo import filestore
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ class TestUpload:
         assert document.content_type == "application/pdf"
         assert document.contact_record == contact
         assert document.uploaded_by == signed_in_officer
-        stored = documents.document_path(document.storage_name).read_bytes()
+        stored = filestore.document_path(document.storage_name).read_bytes()
         assert stored != PDF
         assert b"%PDF" not in stored
         assert b"Catalog" not in stored

@@ -15,7 +15,6 @@ from django.test import override_settings
 from django.utils import timezone
 
 from access.roles import Role
-from records import documents
 from records.management.commands import seed_demo
 from records.models import (
     ContactRecord,
@@ -32,6 +31,7 @@ from records.models import (
     StaffRecord,
     Tenancy,
 )
+from tmo import filestore
 
 ACCOUNTS = {
     "housing": Role.HOUSING_OFFICER,
@@ -154,9 +154,9 @@ def test_damp_and_mould_case_reads_as_one_timeline_with_documents(seeded):
         contact_record__case_reference=case["case_reference"], kind=Document.Kind.PHOTO
     )
     assert photo.content_type == "image/png"
-    assert documents.read_decrypted(photo.storage_name).startswith(b"\x89PNG\r\n\x1a\n")
+    assert filestore.read_decrypted(photo.storage_name).startswith(b"\x89PNG\r\n\x1a\n")
     # On disk it is a Fernet token (base64), in which the PNG signature's \x89 byte cannot occur.
-    assert b"\x89PNG" not in documents.read_token(photo.storage_name)
+    assert b"\x89PNG" not in filestore.read_token(photo.storage_name)
     assert (
         Document.objects.filter(contact_record__case_reference=case["case_reference"]).count() >= 2
     )

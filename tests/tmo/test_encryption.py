@@ -12,10 +12,10 @@ from django.core.exceptions import FieldError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from records import documents, services
+from records import services
 from records.models import Document, Person
 from tests import factories
-from tmo import crypto
+from tmo import crypto, filestore
 from tmo.fields import (
     EncryptedBooleanField,
     EncryptedCharField,
@@ -182,13 +182,13 @@ def test_an_old_key_still_decrypts_while_listed_after_the_new_one(settings):
 @pytest.mark.django_db
 def test_document_files_are_encrypted_on_disk(settings):
     document = make_instance(Document)
-    on_disk = documents.document_path(document.storage_name).read_bytes()
+    on_disk = filestore.document_path(document.storage_name).read_bytes()
     assert on_disk.startswith(b"gAAAAA")
     assert b"Dear housing officer" not in on_disk
-    assert documents.read_decrypted(document.storage_name) == b"Dear housing officer"
+    assert filestore.read_decrypted(document.storage_name) == b"Dear housing officer"
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(crypto.DecryptionError):
-        documents.read_decrypted(document.storage_name)
+        filestore.read_decrypted(document.storage_name)
 
 
 @pytest.mark.django_db

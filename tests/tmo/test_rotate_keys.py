@@ -8,11 +8,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from records import documents, services
+from records import services
 from records.models import Document, Person
 from tests import factories
 from tests.tmo.test_encryption import ENCRYPTED_MODELS, filled_value, make_instance, raw_column
-from tmo import crypto
+from tmo import crypto, filestore
 from tmo.fields import encrypted_fields
 from tmo.management.commands import rotate_keys
 
@@ -80,7 +80,7 @@ def snapshot():
         for obj in model._base_manager.all():
             for field in encrypted_fields(model):
                 values[(model._meta.label, obj.pk, field.name)] = getattr(obj, field.name)
-    files = {doc.pk: documents.read_decrypted(doc.storage_name) for doc in Document.objects.all()}
+    files = {doc.pk: filestore.read_decrypted(doc.storage_name) for doc in Document.objects.all()}
     return values, files
 
 
@@ -111,7 +111,7 @@ def test_rotation_end_to_end(key_a, settings):
             assert raw != raw_before[model][key], (model, key)
             assert crypto.is_current(raw.encode())
     for doc in Document.objects.all():
-        assert crypto.is_current(documents.read_token(doc.storage_name))
+        assert crypto.is_current(filestore.read_token(doc.storage_name))
 
     settings.FIELD_ENCRYPTION_KEYS = [KEY_B]
     assert snapshot() == before
@@ -124,12 +124,12 @@ def test_running_again_changes_nothing(key_a, settings):
     settings.FIELD_ENCRYPTION_KEYS = [KEY_B, KEY_A]
     rotate()
     raw_after_first = raw_values(Person)
-    token_after_first = documents.read_token(document.storage_name)
+    token_after_first = filestore.read_token(document.storage_name)
 
     output = rotate()
 
     assert raw_values(Person) == raw_after_first
-    assert documents.read_token(document.storage_name) == token_after_first
+    assert filestore.read_token(document.storage_name) == token_after_first
     assert "Done: 0 values re-encrypted" in output
 
 
@@ -143,7 +143,8 @@ def test_works_in_batches_and_reports_progress(key_a, settings):
     assert "records.Person: 2/5 rows" in output
     assert "records.Person: 4/5 rows" in output
     assert "records.Person: 5/5 rows" in output
-    assert "records.Person: 5 rows, 40 values, re-encrypted 40" in output
+    values = 5 * len(encrypted_fields(Person))
+    assert "records.Person: 5 rows, %d values, re-encrypted %d" % (values, values) in output
     assert all(crypto.is_current(raw.encode()) for raw in raw_values(Person).values())
 
 
@@ -152,14 +153,15 @@ def test_dry_run_counts_and_writes_nothing(key_a, settings):
     document = upload(factories.PersonFactory())
     settings.FIELD_ENCRYPTION_KEYS = [KEY_B, KEY_A]
     raw_before = raw_values(Person)
-    token_before = documents.read_token(document.storage_name)
+    token_before = filestore.read_token(document.storage_name)
 
     output = rotate("--dry-run")
 
-    assert "records.Person: 1 rows, 8 values, would re-encrypt 8" in output
+    values = len(encrypted_fields(Person))
+    assert "records.Person: 1 rows, %d values, would re-encrypt %d" % (values, values) in output
     assert "records.Document files: 1 documents, would re-encrypt 1" in output
     assert raw_values(Person) == raw_before
-    assert documents.read_token(document.storage_name) == token_before
+    assert filestore.read_token(document.storage_name) == token_before
 
 
 @pytest.mark.django_db
@@ -204,13 +206,13 @@ def test_an_undecryptable_value_stops_the_run_and_its_batch_is_not_written(key_a
 def test_an_undecryptable_document_stops_the_run_and_is_left_alone(key_a, settings):
     document = upload(factories.PersonFactory())
     foreign = Fernet(KEY_UNKNOWN).encrypt(b"someone else's file")
-    documents.write_token(document.storage_name, foreign)
+    filestore.write_token(document.storage_name, foreign)
     settings.FIELD_ENCRYPTION_KEYS = [KEY_B, KEY_A]
 
     with pytest.raises(CommandError, match="records.Document pk=%s" % document.pk):
         rotate()
 
-    assert documents.read_token(document.storage_name) == foreign
+    assert filestore.read_token(document.storage_name) == foreign
 
 
 @pytest.mark.django_db
@@ -239,14 +241,14 @@ def test_a_value_saved_during_the_run_is_not_overwritten(key_a, settings, monkey
 def test_a_missing_document_file_is_reported_and_the_rest_rotated(key_a, settings):
     gone = upload(factories.PersonFactory())
     kept = upload(factories.PersonFactory())
-    documents.delete(gone.storage_name)
+    filestore.delete(gone.storage_name)
     settings.FIELD_ENCRYPTION_KEYS = [KEY_B, KEY_A]
     errors = StringIO()
 
     call_command("rotate_keys", stdout=StringIO(), stderr=errors)
 
     assert "1 document files are missing (pks %s)" % gone.pk in errors.getvalue()
-    assert crypto.is_current(documents.read_token(kept.storage_name))
+    assert crypto.is_current(filestore.read_token(kept.storage_name))
 
 
 @pytest.mark.django_db
@@ -273,3 +275,17 @@ def test_unknown_model_is_refused():
 def test_discovers_every_model_with_encrypted_columns():
     found = {model for model, _ in rotate_keys.encrypted_models()}
     assert found == set(ENCRYPTED_MODELS)
+
+
+@pytest.mark.django_db
+def test_every_encrypted_file_the_data_map_names_is_rotated(key_a, settings):
+    """Disclosure packs and evidence are encrypted files too, found through the data map."""
+    decision = factories.DisclosureDecisionFactory(pack_storage_name="pack0000000001")
+    filestore.write_encrypted(decision.pack_storage_name, b"%PDF- the pack that went out")
+    settings.FIELD_ENCRYPTION_KEYS = [KEY_B, KEY_A]
+
+    output = rotate()
+
+    assert "disclosures.DisclosureDecision files: 1 documents, re-encrypted 1" in output
+    settings.FIELD_ENCRYPTION_KEYS = [KEY_B]
+    assert filestore.read_decrypted(decision.pack_storage_name) == b"%PDF- the pack that went out"

@@ -29,7 +29,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from access.roles import Role
-from records import documents, services
+from records import services
 from records.models import (
     AuthorisedRepresentative,
     ContactMethod,
@@ -49,6 +49,7 @@ from records.models import (
     StaffRecord,
     Tenancy,
 )
+from tmo import filestore
 
 # Published in the help text and README on purpose: these accounts exist only where DEMO_MODE is on.
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105
@@ -2227,7 +2228,7 @@ class DemoBuilder:
     def remove_written_files(self) -> None:
         """The database rolls back on failure; the encrypted files it pointed to must go too."""
         for name in self.storage_names:
-            documents.delete(name)
+            filestore.delete(name)
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections, router, transaction
 
-from tmo import crypto
+from tmo import crypto, datamap, filestore
 from tmo.fields import encrypted_fields
 
 
@@ -42,12 +42,14 @@ def encrypted_models():
     return sorted(found, key=lambda item: item[0]._meta.label)
 
 
-def document_model():
-    """The document model, looked up lazily so the kernel does not import the records app."""
-    try:
-        return apps.get_model("records", "Document")
-    except LookupError:
-        return None
+def file_fields() -> list[tuple[type, str]]:
+    """(model, field) for every field the data map says holds the storage name of an encrypted
+    file: documents, disclosure evidence and packs, and whatever is added later."""
+    return [
+        (entry.model, field_name)
+        for entry in datamap.entries()
+        for field_name in entry.encrypted_files
+    ]
 
 
 class Command(BaseCommand):
@@ -112,13 +114,12 @@ class Command(BaseCommand):
                 % (model._meta.label, tally.rows, tally.values, verb, tally.rotated, note)
             )
 
-        document = None if skip_documents else document_model()
-        if document is not None:
-            tally = self.rotate_documents(document, batch_size, dry_run)
+        for model, field_name in [] if skip_documents else file_fields():
+            tally = self.rotate_documents(model, field_name, batch_size, dry_run)
             total_rotated += tally.rotated
             self.stdout.write(
                 "%s files: %d documents, %s %d"
-                % (document._meta.label, tally.rows, verb, tally.rotated)
+                % (model._meta.label, tally.rows, verb, tally.rotated)
             )
             if tally.missing:
                 self.stderr.write(
@@ -209,23 +210,21 @@ class Command(BaseCommand):
             self.stdout.write("  %s: %d/%d rows" % (meta.label, tally.rows, total))
         return tally
 
-    def rotate_documents(self, model, batch_size, dry_run) -> Tally:
-        from records import documents
-
+    def rotate_documents(self, model, field_name, batch_size, dry_run) -> Tally:
         tally = Tally()
-        queryset = model._base_manager.order_by("pk")
+        queryset = model._base_manager.exclude(**{field_name: ""}).order_by("pk")
         total = queryset.count()
         last = None
         while True:
             batch = queryset if last is None else queryset.filter(pk__gt=last)
-            rows = list(batch.values_list("pk", "storage_name")[:batch_size])
+            rows = list(batch.values_list("pk", field_name)[:batch_size])
             if not rows:
                 break
             # Files are large, so each is rotated and written on its own; the write replaces
             # the file atomically, so a crash leaves the old token or the new one, never half.
             for pk, storage_name in rows:
                 try:
-                    token = documents.read_token(storage_name)
+                    token = filestore.read_token(storage_name)
                 except FileNotFoundError:
                     tally.missing.append(pk)
                     continue
@@ -241,7 +240,7 @@ class Command(BaseCommand):
                         "(after the newest) and run again." % (model._meta.label, pk, storage_name)
                     ) from None
                 if not dry_run:
-                    documents.write_token(storage_name, rotated)
+                    filestore.write_token(storage_name, rotated)
                 tally.rotated += 1
             tally.rows += len(rows)
             last = rows[-1][0]
