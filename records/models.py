@@ -116,6 +116,8 @@ class Person(models.Model):
         help_text="Only where letters go somewhere other than the tenancy address."
     )
     address_confirmed_on = models.DateField(null=True, blank=True)
+    workplace = EncryptedCharField(max_length=200)
+    school = EncryptedCharField(max_length=200, help_text="For a child: the school they attend.")
     preferred_contact_method = models.CharField(
         max_length=20, choices=ContactMethod.choices, blank=True
     )
@@ -147,12 +149,22 @@ class Person(models.Model):
             "email",
             "phone",
             "correspondence_address",
+            "workplace",
+            "school",
             "ni_number",
             "bank_account_name",
             "bank_sort_code",
             "bank_account_number",
         ),
         subject_paths=("",),
+        safety_protected_fields=("email", "phone", "correspondence_address", "workplace", "school"),
+        internal_fields=(
+            "email_confirmed_on",
+            "phone_confirmed_on",
+            "address_confirmed_on",
+            "created_at",
+            "updated_at",
+        ),
         source="The person, on application or sign-up; updated by staff when told of changes.",
         recipients="Staff whose work needs it; contractors get name, address, phone and access notes "
         "for a repair; others only by a recorded disclosure decision.",
@@ -231,7 +243,9 @@ class Tenancy(models.Model):
         TEMPORARY = "temporary", _("Temporary")
 
     reference = models.CharField(max_length=20, unique=True)
-    property = models.ForeignKey(Property, on_delete=models.PROTECT, related_name="tenancies")
+    property = models.ForeignKey(
+        Property, on_delete=models.PROTECT, related_name="tenancies", verbose_name="home"
+    )
     tenancy_type = models.CharField(max_length=20, choices=TenancyType.choices)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
@@ -252,6 +266,7 @@ class Tenancy(models.Model):
         lawful_basis=LawfulBasis.CONTRACT,
         retention=Retention(years=6, after="the tenancy ends", field="end_date"),
         subject_paths=("members__person",),
+        safety_protected_fields=("property",),
         source="The tenancy agreement and later changes reported by the household.",
     )
 
@@ -557,6 +572,8 @@ class ContactRecord(models.Model):
         retention=Retention(years=6, after="the contact", field="occurred_at"),
         sensitive_fields=("notes",),
         subject_paths=("person",),
+        safety_protected_fields=("property",),
+        internal_fields=("recorded_at",),
     )
 
     def __str__(self):
@@ -745,6 +762,8 @@ class Marker(models.Model):
         retention=Retention(years=6, after="the marker ends", field="ends_on"),
         sensitive_fields=("details",),
         subject_paths=("person",),
+        # A safe-address marker's details may say where the person now lives.
+        safety_protected_fields=("details",),
     )
 
     def __str__(self):
@@ -802,6 +821,8 @@ class Document(models.Model):
         retention=Retention(years=6, after="the case closes"),
         sensitive_fields=("original_filename",),
         subject_paths=("person",),
+        internal_fields=("storage_name", "content_type", "size", "uploaded_at"),
+        encrypted_files=("storage_name",),
     )
 
     def __str__(self):

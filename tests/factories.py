@@ -334,3 +334,81 @@ class TrainingRecordFactory(factory.django.DjangoModelFactory):
     module = factory.SubFactory(TrainingModuleFactory)
     completed_on = factory.LazyFunction(timezone.localdate)
     evidence = "Certificate TR-2026-001"
+
+
+# --- disclosures ------------------------------------------------------------------------------
+
+
+class DisclosureRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "disclosures.DisclosureRequest"
+
+    reference = factory.Sequence(lambda n: "DR-2026-%04d" % (n + 1))
+    requester_type = "police"
+    requester_organisation = "Metropolitan Police Service"
+    requester_name = "DC Sam Holloway"
+    requester_contact = "sam.holloway@met.police.example"
+    identity_check = "Called back on the station's published switchboard number"
+    person = factory.SubFactory(PersonFactory)
+    requested_items = factory.LazyFunction(
+        lambda: ["records.person.phone", "records.person.date_of_birth"]
+    )
+    request_details = "Current phone number and date of birth."
+    purpose = "Tracing a witness to a burglary on the estate."
+    basis = "crime_taxation"
+    logged_by = factory.LazyFunction(lambda: user_with_role(Role.HOUSING_OFFICER))
+
+
+class DisclosureEvidenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "disclosures.DisclosureEvidence"
+
+    request = factory.SubFactory(DisclosureRequestFactory)
+    title = "Police data protection form"
+    original_filename = "dp-form.pdf"
+    content_type = "application/pdf"
+    size = 1024
+    storage_name = factory.Sequence(lambda n: "evidence%010d" % n)
+    uploaded_by = factory.LazyFunction(lambda: user_with_role(Role.HOUSING_OFFICER))
+
+
+class DisclosureDecisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "disclosures.DisclosureDecision"
+
+    request = factory.SubFactory(DisclosureRequestFactory)
+    outcome = "partial"
+    released_items = factory.LazyFunction(lambda: ["records.person.phone"])
+    necessity = "The phone number is needed to contact the witness."
+    reasons = "The police explained how not disclosing would prejudice the investigation."
+    decided_by = factory.LazyFunction(lambda: user_with_role(Role.SENIOR_OFFICER))
+    decider_position = "Housing services manager"
+
+
+class DataSharingAgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "disclosures.DataSharingAgreement"
+
+    partner = factory.Sequence(lambda n: "Partner %d Ltd" % n)
+    purpose = "Responsive repairs to tenants' homes."
+    data_items = factory.LazyFunction(
+        lambda: ["records.person.first_name", "records.person.last_name", "records.person.phone"]
+    )
+    legal_basis = "tenancy_agreement"
+    signed_on = datetime.date(2026, 1, 5)
+    review_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=180))
+    status = "active"
+
+
+class WorkOrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "disclosures.WorkOrder"
+
+    reference = factory.Sequence(lambda n: "WO-2026-%04d" % (n + 1))
+    agreement = factory.SubFactory(DataSharingAgreementFactory)
+    contractor = factory.SubFactory(ContractorFactory)
+    person = factory.SubFactory(PersonFactory)
+    tenancy = factory.SubFactory(TenancyFactory)
+    job = "Replace the leaking kitchen tap."
+    shared_content = '{"name": "Test Tenant"}'
+    raised_by = factory.LazyFunction(lambda: user_with_role(Role.REPAIRS_OFFICER))

@@ -58,6 +58,13 @@ class PersonalData:
     subject_generic: tuple[str, str] | None = None
     # Where rows hold personal data but are not yet linked to a person, why (shown in the inventory).
     unlinked_reason: str = ""
+    # Details that say where the person can be found. A safety marker on the person (a safe
+    # address) blocks their release in any disclosure, bundle, letter or work order.
+    safety_protected_fields: tuple[str, ...] = ()
+    # Fields about how the record is kept rather than about the person: never disclosed.
+    internal_fields: tuple[str, ...] = ()
+    # Fields holding the storage names of encrypted files (tmo.filestore) that rows own.
+    encrypted_files: tuple[str, ...] = ()
     # The Art. 9 / Art. 10 condition relied on, for special category and criminal offence data.
     condition: str = ""
     source: str = ""
@@ -114,6 +121,75 @@ class PersonalData:
                 and f.name not in {"created_at", "updated_at"}
             }
         return sorted(names)
+
+
+@dataclass(frozen=True)
+class DisclosableItem:
+    """One field of one kind of record, as a third party may ask for it: "records.person.phone"."""
+
+    key: str
+    label: str
+    model: type
+    field_name: str
+    category: str
+    safety_protected: bool
+
+    @property
+    def needs_condition(self) -> bool:
+        return self.category in {Category.SPECIAL, Category.CRIMINAL}
+
+
+def _disclosable_fields(entry: PersonalData) -> list:
+    from django.conf import settings as django_settings
+
+    from tmo.fields import BlindIndexField
+
+    user_model = django_settings.AUTH_USER_MODEL.lower()
+    fields = []
+    for model_field in entry.model._meta.concrete_fields:
+        if model_field.primary_key or isinstance(model_field, BlindIndexField):
+            continue
+        if model_field.name in entry.internal_fields:
+            continue
+        if model_field.is_relation:
+            target = model_field.related_model._meta.label_lower
+            # The subject themselves, and staff accounts, are not details about the subject.
+            if target == user_model or (
+                model_field.name in {path.split("__")[0] for path in entry.subject_paths}
+            ):
+                continue
+        fields.append(model_field)
+    return fields
+
+
+def disclosable_items() -> list[DisclosableItem]:
+    """Every field a third party could ask for about a person, read from the map."""
+    items = []
+    for entry in personal_entries():
+        if not (entry.subject_paths or entry.subject_generic):
+            continue
+        if entry.model._meta.app_label != "records" or entry.category == Category.COMMERCIAL:
+            continue  # the register about people, not our paperwork about them or contractors' bids
+        for model_field in _disclosable_fields(entry):
+            items.append(
+                DisclosableItem(
+                    key="%s.%s" % (entry.model._meta.label_lower, model_field.name),
+                    label="%s: %s"
+                    % (
+                        str(entry.model._meta.verbose_name).capitalize(),
+                        str(model_field.verbose_name),
+                    ),
+                    model=entry.model,
+                    field_name=model_field.name,
+                    category=entry.category,
+                    safety_protected=model_field.name in entry.safety_protected_fields,
+                )
+            )
+    return items
+
+
+def disclosable_item(key: str) -> DisclosableItem | None:
+    return next((item for item in disclosable_items() if item.key == key), None)
 
 
 # The apps whose every model must declare a map entry.

@@ -1,0 +1,36 @@
+"""Who may see disclosure records: the staff member who logged a request, and the senior officers
+and data protection lead who decide them. Anyone else gets a 404."""
+
+from django.apps import apps
+from django.db.models import Q
+
+from access.policy import NOTHING, PolicyQuerySet
+from access.roles import STAFF_ROLES, Role, roles_of
+
+OVERSIGHT_ROLES = {Role.SENIOR_OFFICER, Role.DATA_PROTECTION_LEAD}
+
+
+class DisclosureRequestQuerySet(PolicyQuerySet):
+    def scope(self, user) -> Q:
+        roles = roles_of(user)
+        if roles & OVERSIGHT_ROLES:
+            return Q()
+        if roles & STAFF_ROLES:
+            return Q(logged_by=user)
+        return NOTHING
+
+
+class EvidenceQuerySet(PolicyQuerySet):
+    def scope(self, user) -> Q:
+        requests = apps.get_model("disclosures", "DisclosureRequest").objects.in_scope(user)
+        return Q(request__in=requests.values("pk"))
+
+
+class WorkOrderQuerySet(PolicyQuerySet):
+    """Work orders follow the person: staff who can see the tenant can see the order."""
+
+    def scope(self, user) -> Q:
+        if not roles_of(user) & STAFF_ROLES:
+            return NOTHING
+        people = apps.get_model("records", "Person").objects.in_scope(user)
+        return Q(person__in=people.values("pk"))
