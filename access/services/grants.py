@@ -241,25 +241,39 @@ def _locked(request: CommitteeAccessRequest) -> CommitteeAccessRequest:
     return CommitteeAccessRequest.objects.select_for_update().get(pk=request.pk)
 
 
-@transaction.atomic
-def committee_access_approve(
-    *, decided_by, request: CommitteeAccessRequest, reason: str
-) -> CommitteeAccessRequest:
+def _locked_for_decision(
+    request: CommitteeAccessRequest, decided_by, reason: str
+) -> tuple[CommitteeAccessRequest, str]:
+    """The request under a lock, once the decider may decide it, with the reason they gave."""
     request = _locked(request)
     _check_decider(decided_by, request)
     reason = reason.strip()
     if not reason:
         raise ValidationError("Enter the reason for your decision.")
-    if request.expires_at <= timezone.now():
-        raise ValidationError(
-            "This request's access would already have ended. Refuse it and ask for a new one."
-        )
-    request.status = Status.APPROVED
+    return request, reason
+
+
+def _record_decision(
+    request: CommitteeAccessRequest, decided_by, status: str, reason: str, event: str
+) -> None:
+    request.status = status
     request.decided_by = decided_by
     request.decided_at = timezone.now()
     request.decision_reason = reason
     request.save()
-    audit_event(request, actor=decided_by, event="committee_grant_approved", reason=reason)
+    audit_event(request, actor=decided_by, event=event, reason=reason)
+
+
+@transaction.atomic
+def committee_access_approve(
+    *, decided_by, request: CommitteeAccessRequest, reason: str
+) -> CommitteeAccessRequest:
+    request, reason = _locked_for_decision(request, decided_by, reason)
+    if request.expires_at <= timezone.now():
+        raise ValidationError(
+            "This request's access would already have ended. Refuse it and ask for a new one."
+        )
+    _record_decision(request, decided_by, Status.APPROVED, reason, "committee_grant_approved")
     _notify_on_commit(
         request.members.exclude(email=""),
         "Committee papers are waiting for you",
@@ -275,17 +289,8 @@ def committee_access_approve(
 def committee_access_refuse(
     *, decided_by, request: CommitteeAccessRequest, reason: str
 ) -> CommitteeAccessRequest:
-    request = _locked(request)
-    _check_decider(decided_by, request)
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError("Enter the reason for your decision.")
-    request.status = Status.REFUSED
-    request.decided_by = decided_by
-    request.decided_at = timezone.now()
-    request.decision_reason = reason
-    request.save()
-    audit_event(request, actor=decided_by, event="committee_grant_refused", reason=reason)
+    request, reason = _locked_for_decision(request, decided_by, reason)
+    _record_decision(request, decided_by, Status.REFUSED, reason, "committee_grant_refused")
     _notify_requester(request)
     return request
 

@@ -30,22 +30,22 @@ def _check_attendees(attendees: Iterable) -> list:
     return attendees
 
 
-@transaction.atomic
-def meeting_create(*, created_by, meeting: Meeting, attendees: Iterable) -> Meeting:
+def _save_meeting(meeting: Meeting, attendees: Iterable) -> Meeting:
     attendees = _check_attendees(attendees)
     meeting.full_clean()
     meeting.save()
     meeting.attendees.set(attendees)
     return meeting
+
+
+@transaction.atomic
+def meeting_create(*, created_by, meeting: Meeting, attendees: Iterable) -> Meeting:
+    return _save_meeting(meeting, attendees)
 
 
 @transaction.atomic
 def meeting_update(*, updated_by, meeting: Meeting, attendees: Iterable) -> Meeting:
-    attendees = _check_attendees(attendees)
-    meeting.full_clean()
-    meeting.save()
-    meeting.attendees.set(attendees)
-    return meeting
+    return _save_meeting(meeting, attendees)
 
 
 @transaction.atomic

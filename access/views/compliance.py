@@ -12,52 +12,11 @@ from access.decorators import roles_required, signed_in
 from access.models import AccessReview, AccessReviewItem, ConfidentialityCode, TrainingModule
 from access.roles import Role, roles_of
 from access.services import compliance as services
+from tmo.forms import GovukFormMixin, add_service_error
 
 DPO = Role.DATA_PROTECTION_LEAD
 TRAINING_MANAGERS = sorted(services.TRAINING_MANAGER_ROLES)
 DATE_FORMATS = ["%d/%m/%Y", "%d %m %Y", "%d-%m-%Y", "%Y-%m-%d"]
-
-
-class GovukFormMixin:
-    """GOV.UK classes on every widget, the error modifier on fields that failed, and the kind of
-    markup each field needs (read by templates/access/compliance/_field.html)."""
-
-    CLASSES = (
-        (forms.CheckboxSelectMultiple, "checkboxes", "govuk-checkboxes__input", ""),
-        (forms.RadioSelect, "radios", "govuk-radios__input", ""),
-        (forms.CheckboxInput, "checkbox", "govuk-checkboxes__input", ""),
-        (forms.Textarea, "text", "govuk-textarea", "govuk-textarea--error"),
-        (forms.Select, "text", "govuk-select", "govuk-select--error"),
-        (forms.Widget, "text", "govuk-input", "govuk-input--error"),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for form_field in self.fields.values():
-            for widget_class, kind, css, error_css in self.CLASSES:
-                if isinstance(form_field.widget, widget_class):
-                    form_field.govuk_kind = kind
-                    form_field.widget.attrs["class"] = css
-                    form_field.error_css = error_css
-                    break
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            form_field = self.fields.get(name)
-            if form_field is None:
-                continue
-            if form_field.error_css:
-                form_field.widget.attrs["class"] += " " + form_field.error_css
-            form_field.widget.attrs["aria-describedby"] = self[name].auto_id + "_error"
-
-
-def _add_service_error(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 class SignCodeForm(GovukFormMixin, forms.Form):
@@ -230,7 +189,7 @@ def compliance_code(request):
                     full_name=form.cleaned_data["full_name"],
                 )
             except ValidationError as error:
-                _add_service_error(form, error)
+                add_service_error(form, error)
             else:
                 messages.success(
                     request, "You signed version %s of the confidentiality code." % code.version
@@ -256,7 +215,7 @@ def compliance_code_publish(request):
         try:
             code = services.publish_code(published_by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(
                 request,
@@ -296,7 +255,7 @@ def compliance_training_record(request):
         try:
             record = services.record_training(recorded_by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(
                 request,
@@ -318,7 +277,7 @@ def compliance_module_create(request):
         try:
             module = services.create_training_module(created_by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(
                 request,
@@ -341,7 +300,7 @@ def access_review_list(request):
                 started_by=request.user, period=form.cleaned_data["period"]
             )
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, "Access review %s started." % review.period)
             return redirect("access_review_detail", pk=review.pk)
@@ -395,7 +354,7 @@ def access_review_decide(request, pk):
         try:
             services.decide_review_item(decided_by=request.user, item=item, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             item.refresh_from_db()
             messages.success(request, "%s: %s." % (item.get_decision_display(), item.description))

@@ -12,6 +12,7 @@ from access.models import EmergencyAccess, EmergencyAccessAttempt
 from access.reauth import PasswordConfirmationMixin
 from access.roles import STAFF_ROLES, Role
 from access.services import emergency as services
+from tmo.forms import add_service_error
 
 RECENT_SHOWN = 20
 REASON_MAX_LENGTH = 2000
@@ -63,14 +64,6 @@ class BreachForm(forms.Form):
     )
 
 
-def _add_service_error(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 @roles_required(*STAFF_ROLES)
 def emergency_access_start(request):
     form = EmergencyAccessForm(request.POST or None, user=request.user)
@@ -83,7 +76,7 @@ def emergency_access_start(request):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             outcome = EmergencyAccessAttempt.Outcome
             if attempt.outcome == outcome.OPENED:
@@ -135,7 +128,7 @@ def emergency_review_detail(request, pk):
                 reviewer=request.user, access=access, notes=justified_form.cleaned_data["notes"]
             )
         except ValidationError as error:
-            _add_service_error(justified_form, error)
+            add_service_error(justified_form, error)
         else:
             messages.success(request, "Emergency access #%s marked justified." % access.pk)
             return redirect("emergency_review_list")
@@ -148,7 +141,7 @@ def emergency_review_detail(request, pk):
                 notes=breach_form.cleaned_data["notes"],
             )
         except ValidationError as error:
-            _add_service_error(breach_form, error)
+            add_service_error(breach_form, error)
         else:
             messages.success(
                 request, "Breach #%s opened for emergency access #%s." % (breach.pk, access.pk)

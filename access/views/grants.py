@@ -16,64 +16,12 @@ from access.models import CommitteeAccessRequest, Meeting
 from access.reauth import PasswordConfirmationMixin
 from access.roles import STAFF_ROLES
 from access.services import grants as services
+from tmo.forms import GovukFormMixin
 
 RECENT_LIMIT = 50
 
 
 # --- forms -----------------------------------------------------------------------------------------
-
-
-class GovukClassesMixin:
-    """GOV.UK classes on each widget, with the error modifier once validation has run."""
-
-    CLASSES = {
-        forms.Textarea: ("govuk-textarea", "govuk-textarea--error"),
-        forms.Select: ("govuk-select", "govuk-select--error"),
-        forms.TextInput: ("govuk-input", "govuk-input--error"),
-        forms.PasswordInput: ("govuk-input", "govuk-input--error"),
-    }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            base = self._classes(field.widget)
-            if base:
-                field.widget.attrs["class"] = " ".join(
-                    filter(None, [base[0], field.widget.attrs.get("class")])
-                )
-
-    def _classes(self, widget):
-        if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
-            return None
-        for widget_class, classes in self.CLASSES.items():
-            if isinstance(widget, widget_class):
-                return classes
-        return None
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            field = self.fields.get(name)
-            classes = field and self._classes(field.widget)
-            if classes and classes[1] not in field.widget.attrs.get("class", ""):
-                field.widget.attrs["class"] += " " + classes[1]
-
-    def add_service_error(self, error: ValidationError, field: str | None = None) -> None:
-        for message in error.messages:
-            self.add_error(field, message)
-
-    @property
-    def govuk_errors(self) -> list[dict]:
-        """Every error with the id of the input it moves focus to (the first box of a group)."""
-        errors = [{"href": "#main-content", "text": e} for e in self.non_field_errors()]
-        for bound in self:
-            grouped = isinstance(
-                bound.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple
-            )
-            for error in bound.errors:
-                href = "#" + bound.auto_id + ("_0" if grouped else "")
-                errors.append({"href": href, "text": error})
-        return errors
 
 
 def _item_token(key: str, object_id) -> str:
@@ -89,7 +37,7 @@ def parse_items(value: str) -> list[tuple[str, str]]:
     return list(dict.fromkeys(items))
 
 
-class CommitteeAccessRequestForm(GovukClassesMixin, forms.Form):
+class CommitteeAccessRequestForm(GovukFormMixin, forms.Form):
     decision = forms.CharField(
         label="Decision or agenda item",
         max_length=300,
@@ -167,7 +115,7 @@ class CommitteeAccessRequestForm(GovukClassesMixin, forms.Form):
         return services.end_of_day(day)
 
 
-class AddRecordForm(GovukClassesMixin, forms.Form):
+class AddRecordForm(GovukFormMixin, forms.Form):
     """One record to add to the request, named by its kind and number."""
 
     add_kind = forms.ChoiceField(label="Kind of record", required=False)
@@ -204,7 +152,7 @@ class AddRecordForm(GovukClassesMixin, forms.Form):
         return cleaned
 
 
-class DecisionForm(GovukClassesMixin, PasswordConfirmationMixin):
+class DecisionForm(GovukFormMixin, PasswordConfirmationMixin):
     outcome = forms.ChoiceField(
         label="Your decision",
         choices=[("approve", "Approve"), ("refuse", "Refuse")],
@@ -223,7 +171,7 @@ class DecisionForm(GovukClassesMixin, PasswordConfirmationMixin):
         super().__init__(*args, **kwargs)
 
 
-class RevokeForm(GovukClassesMixin, forms.Form):
+class RevokeForm(GovukFormMixin, forms.Form):
     reason = forms.CharField(
         label="Why the access is being revoked",
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -5,6 +5,8 @@ have their own page, reached only by those present and the DPO; everyone else ge
 never a link, an excerpt or a hint of them.
 """
 
+from functools import partial
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -22,6 +24,7 @@ from access.models.meetings import MEETING_MANAGER_ROLES, MEETING_READER_ROLES
 from access.policy import get_visible_or_404
 from access.roles import roles_of
 from access.services import meetings as services
+from tmo.forms import GovukFormMixin
 
 PAGE_SIZE = 25
 DATE_FORMATS = ["%d/%m/%Y", "%d %m %Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
@@ -30,49 +33,11 @@ DATE_FORMATS = ["%d/%m/%Y", "%d %m %Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
 # --- forms ------------------------------------------------------------------------------------
 
 
-class GovukForm(forms.Form):
-    """GOV.UK classes on inputs, and error modifiers once validated."""
-
-    KINDS = {
-        forms.CheckboxSelectMultiple: "checkboxes",
-        forms.Textarea: "textarea",
-        forms.TextInput: "input",
-    }
-    BASE = {"input": "govuk-input", "textarea": "govuk-textarea"}
-    ERROR = {"input": "govuk-input--error", "textarea": "govuk-textarea--error"}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.govuk_kind = next(
-                (kind for widget, kind in self.KINDS.items() if isinstance(field.widget, widget)),
-                "input",
-            )
-            base = self.BASE.get(field.govuk_kind)
-            if base:
-                field.widget.attrs["class"] = " ".join(
-                    filter(None, [base, field.widget.attrs.get("class")])
-                )
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            field = self.fields.get(name)
-            modifier = field and self.ERROR.get(field.govuk_kind)
-            if modifier:
-                field.widget.attrs["class"] += " " + modifier
-
-    def add_service_error(self, error: ValidationError) -> None:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                for message in errors:
-                    self.add_error(field if field in self.fields else None, message)
-        else:
-            for message in error.messages:
-                self.add_error(None, message)
+class GovukForm(GovukFormMixin, forms.Form):
+    pass
 
 
-class GovukModelForm(GovukForm, forms.ModelForm):
+class GovukModelForm(GovukFormMixin, forms.ModelForm):
     pass
 
 
@@ -266,22 +231,30 @@ def meeting_list(request):
     )
 
 
-@roles_required(*MEETING_MANAGER_ROLES)
-def meeting_create(request):
-    form = MeetingCreateForm(_posted(request))
+def _meeting_form_page(request, form: MeetingForm, save, done: str, **context):
+    """The meeting form; a valid POST goes through `save` (a meetings service with its acting
+    user already given) and on to the meeting."""
     if request.method == "POST" and form.is_valid():
         try:
-            meeting = services.meeting_create(
-                created_by=request.user,
-                meeting=form.save(commit=False),
-                attendees=form.cleaned_data["attendees"],
+            meeting = save(
+                meeting=form.save(commit=False), attendees=form.cleaned_data["attendees"]
             )
         except ValidationError as error:
             form.add_service_error(error)
         else:
-            messages.success(request, "Meeting added.")
+            messages.success(request, done)
             return redirect("meeting_detail", pk=meeting.pk)
-    return render(request, "access/meetings/meeting_form.html", {"form": form})
+    return render(request, "access/meetings/meeting_form.html", {"form": form, **context})
+
+
+@roles_required(*MEETING_MANAGER_ROLES)
+def meeting_create(request):
+    return _meeting_form_page(
+        request,
+        MeetingCreateForm(_posted(request)),
+        partial(services.meeting_create, created_by=request.user),
+        "Meeting added.",
+    )
 
 
 @roles_required(*MEETING_READER_ROLES)
@@ -325,20 +298,13 @@ def meeting_detail(request, pk):
 @roles_required(*MEETING_MANAGER_ROLES)
 def meeting_edit(request, pk):
     meeting = get_visible_or_404(Meeting, request.user, pk=pk)
-    form = MeetingForm(_posted(request), instance=meeting)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.meeting_update(
-                updated_by=request.user,
-                meeting=form.save(commit=False),
-                attendees=form.cleaned_data["attendees"],
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, "Meeting updated.")
-            return redirect("meeting_detail", pk=meeting.pk)
-    return render(request, "access/meetings/meeting_form.html", {"form": form, "meeting": meeting})
+    return _meeting_form_page(
+        request,
+        MeetingForm(_posted(request), instance=meeting),
+        partial(services.meeting_update, updated_by=request.user),
+        "Meeting updated.",
+        meeting=meeting,
+    )
 
 
 def _confidential_minutes_or_404(request, pk) -> Meeting:

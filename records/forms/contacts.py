@@ -7,8 +7,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from records.forms.people import GovukDateField, GovukFormMixin
+from records.forms.people import GovukDateField
 from records.models import ContactRecord, Person, Tenancy
+from tmo.forms import GovukFormMixin
 
 TIME = re.compile(r"^(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2}))?\s*(?P<half>am|pm)?$")
 # Clocks on different machines drift; a contact logged "now" must not count as in the future.

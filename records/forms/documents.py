@@ -4,8 +4,8 @@ which reads the bytes; the form only checks what the browser sent."""
 from django import forms
 from django.conf import settings
 
-from records.forms.people import GovukFormMixin
 from records.models import ContactRecord, Document, Person
+from tmo.forms import GovukFormMixin
 
 
 class ContactRecordChoiceField(forms.ModelChoiceField):

@@ -1,8 +1,7 @@
-"""Forms for a person's record, and the GOV.UK form plumbing the register's forms share.
+"""Forms for a person's record, and the GOV.UK date input the register's forms share.
 
-`GovukFormMixin` gives every widget its GOV.UK class (and the error modifier once validation has
-run) and lists the errors for the error summary with links to the right input, so templates render
-any field through one include: templates/records/includes/person_field.html.
+The GOV.UK plumbing of every form (classes, errors, error-summary links) is tmo.forms.GovukFormMixin;
+templates render any field through one include: templates/includes/field.html.
 """
 
 import datetime
@@ -22,6 +21,7 @@ from records.models import (
 )
 from records.policies import person_field_allowed
 from tmo import crypto
+from tmo.forms import GovukFormMixin
 
 NI_NUMBER = re.compile(r"^[A-Z]{2}\d{6}[A-D]$")
 SORT_CODE = re.compile(r"^\d{6}$")
@@ -35,6 +35,7 @@ class GovukDateInput(forms.MultiWidget):
     """GOV.UK date input: separate day, month and year boxes inside the field's fieldset."""
 
     template = "records/includes/person_date_input.html"
+    govuk_kind = "date"
 
     def __init__(self, attrs=None):
         super().__init__(
@@ -93,90 +94,6 @@ class GovukDateField(forms.MultiValueField):
         if self.past_only and value > timezone.localdate():
             raise ValidationError("%s must be in the past" % self.label)
         return value
-
-
-class GovukFormMixin:
-    """GOV.UK classes on widgets, error classes after validation, and error-summary links."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            field.govuk_kind = _kind_of(widget)
-            base = {
-                "input": "govuk-input",
-                "textarea": "govuk-textarea",
-                "select": "govuk-select",
-                "file": "govuk-file-upload",
-                "radios": "govuk-radios__input",
-                "checkbox": "govuk-checkboxes__input",
-                "checkboxes": "govuk-checkboxes__input",
-            }.get(field.govuk_kind)
-            if base:
-                widget.attrs["class"] = " ".join(filter(None, [base, widget.attrs.get("class")]))
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name not in self.fields:
-                continue
-            field = self.fields[name]
-            if field.govuk_kind == "date":
-                field.widget.error = True
-                continue
-            modifier = {
-                "input": "govuk-input--error",
-                "textarea": "govuk-textarea--error",
-                "select": "govuk-select--error",
-                "file": "govuk-file-upload--error",
-            }.get(field.govuk_kind)
-            if modifier and modifier not in field.widget.attrs.get("class", ""):
-                field.widget.attrs["class"] += " " + modifier
-
-    @property
-    def govuk_errors(self) -> list[dict]:
-        """Every error, in field order, with the id of the input it should move focus to."""
-        errors = [{"href": "#" + self.first_input_id(), "text": e} for e in self.non_field_errors()]
-        for bound in self:
-            for error in bound.errors:
-                errors.append({"href": "#" + self.input_id(bound), "text": error})
-        return errors
-
-    def input_id(self, bound) -> str:
-        if bound.field.govuk_kind in {"radios", "checkboxes", "date"}:
-            return bound.auto_id + "_0"
-        return bound.auto_id
-
-    def first_input_id(self) -> str:
-        for bound in self:
-            if not bound.is_hidden:
-                return self.input_id(bound)
-        return "main-content"
-
-    def add_service_error(self, error: ValidationError, field: str | None = None) -> None:
-        """Show a service's refusal on the form; its messages may be a list or a dict."""
-        for message in error.messages:
-            self.add_error(field, message)
-
-
-def _kind_of(widget) -> str:
-    if isinstance(widget, GovukDateInput):
-        return "date"
-    if isinstance(widget, forms.RadioSelect):
-        return "radios"
-    if isinstance(widget, forms.CheckboxSelectMultiple):
-        return "checkboxes"
-    if isinstance(widget, forms.CheckboxInput):
-        return "checkbox"
-    if isinstance(widget, forms.Textarea):
-        return "textarea"
-    if isinstance(widget, forms.Select):
-        return "select"
-    if isinstance(widget, forms.ClearableFileInput | forms.FileInput):
-        return "file"
-    if isinstance(widget, forms.HiddenInput):
-        return "hidden"
-    return "input"
 
 
 def normalise_ni_number(value: str) -> str:

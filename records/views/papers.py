@@ -5,10 +5,8 @@ expired or revoked grant shows nothing on the next request. Every record shown i
 """
 
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 
 from access.decorators import roles_required
@@ -18,7 +16,7 @@ from access.roles import Role
 from access.services.grants import kind_of_model, live_grants_for_member
 from records import services
 from records.models import ContactRecord, ContractorBid, Document, HouseholdMember, Person
-from records.views.documents import safe_filename
+from records.views.documents import download_response
 from records.views.people import current_home
 
 # How each kind of record is loaded and shown; anything else gets the generic summary.
@@ -112,15 +110,7 @@ def papers_for_meeting(request):
 def paper_download(request, pk):
     """A granted document, through the same policy; anything else is a 404."""
     document = get_visible_or_404(Document, request.user, pk=pk)
-    data = services.document_open(user=request.user, document=document)
-    response = HttpResponse(data, content_type=document.content_type)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=safe_filename(document)
-    )
-    response["Content-Length"] = str(len(data))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return download_response(request.user, document)
 
 
 urlpatterns = [
