@@ -5,5 +5,6 @@ from tmo.admin import site
 urlpatterns = [
     path("", include("records.urls")),
     path("access/", include("access.urls")),
+    path("disclosures/", include("disclosures.urls")),
     path("admin/", site.urls),
 ]

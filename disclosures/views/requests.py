@@ -1,0 +1,3 @@
+"""Disclosure pages: requests."""
+
+urlpatterns = []
