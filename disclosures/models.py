@@ -183,6 +183,11 @@ class DisclosureDecision(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     dpo_approved_at = models.DateTimeField(null=True, blank=True)
+    dpo_refused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dpo_refused_at = models.DateTimeField(null=True, blank=True)
+    dpo_refusal_reason = models.TextField(blank=True)
     recipient_confirmed = EncryptedTextField(
         help_text="The recipient's contact details as confirmed before sending."
     )

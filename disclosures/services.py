@@ -1,17 +1,22 @@
 """Disclosure workflows. Each step runs in one transaction, takes the acting user, and records
 its event on the person it is about, so the person's history shows what was shared and why."""
 
+import datetime
 import json
 import uuid
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from access.compliance import compliance_problems
+from access.dashboard import Panel, dashboard_panel
 from access.roles import STAFF_ROLES, Role, roles_of
 from disclosures.models import (
     DisclosureDecision,
@@ -19,6 +24,7 @@ from disclosures.models import (
     DisclosureRequest,
 )
 from records import documents
+from records.models import Person
 from tmo import datamap, filestore
 from tmo.audit import record_event
 
@@ -77,7 +83,9 @@ def disclosure_log(
         raise ValidationError("Only staff can log a disclosure request.")
     if not requested_items:
         raise ValidationError("Choose at least one item the requester asked for.")
-    items_named(requested_items)
+    requested_items = [item.key for item in items_named(requested_items)]
+    if not Person.objects.visible_to(logged_by).filter(pk=person.pk).exists():
+        raise ValidationError("Choose a person from the register whose record you can see.")
     request = DisclosureRequest(
         reference=_next_reference("DR", DisclosureRequest),
         person=person,
@@ -96,19 +104,35 @@ def disclosure_log(
     )
     request.full_clean()
     request.save()
-    for upload in evidence:
-        evidence_add(uploaded_by=logged_by, request=request, upload=upload)
-    record_event(
-        actor=logged_by,
-        obj=person,
-        event="disclosure_requested",
-        reference=request.reference,
-        requester=request.requester_organisation,
-    )
+    # A later file that fails its checks undoes the whole request, so the files already
+    # written for it must go too: nothing may stay on disk that no row points to.
+    written = []
+    try:
+        for upload in evidence:
+            written.append(
+                evidence_add(uploaded_by=logged_by, request=request, upload=upload).storage_name
+            )
+        record_event(
+            actor=logged_by,
+            obj=person,
+            event="disclosure_requested",
+            reference=request.reference,
+            requester=request.requester_organisation,
+        )
+    except BaseException:
+        for storage_name in written:
+            filestore.delete(storage_name)
+        raise
     return request
 
 
 def evidence_add(*, uploaded_by, request: DisclosureRequest, upload: UploadedFile):
+    """Check the file's size and real type, encrypt it to disk, and record it."""
+    if upload.size is not None and upload.size > settings.DOCUMENT_MAX_BYTES:
+        raise ValidationError(
+            "The selected file must be smaller than %(limit)s MB.",
+            params={"limit": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)},
+        )
     data = upload.read()
     content_type = documents.sniff_content_type(data, upload.name or "evidence")
     evidence = DisclosureEvidence(
@@ -128,6 +152,15 @@ def evidence_add(*, uploaded_by, request: DisclosureRequest, upload: UploadedFil
         filestore.delete(evidence.storage_name)
         raise
     return evidence
+
+
+@transaction.atomic
+def evidence_open(*, user, evidence: DisclosureEvidence) -> bytes:
+    """The decrypted evidence file, fetched by the caller through the policy; the read is audited."""
+    from tmo.audit import record_access
+
+    record_access(user=user, obj=evidence)
+    return filestore.read_decrypted(evidence.storage_name)
 
 
 def decider_problems(user, request: DisclosureRequest) -> list[str]:
@@ -153,6 +186,14 @@ def disclosure_safety_override(*, request: DisclosureRequest, overridden_by, rea
     if not reason:
         raise ValidationError("Enter why the protected details must be released.")
     request = DisclosureRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != Status.WAITING:
+        raise ValidationError(
+            "This request has been decided: an override now would change nothing chosen."
+        )
+    if not safety_blocked(request.person):
+        raise ValidationError("%s has no safety marker to override." % request.person.full_name)
+    if request.safety_override_by_id:
+        raise ValidationError("The override for this request is already recorded.")
     request.safety_override_by = overridden_by
     request.safety_override_reason = reason
     request.safety_override_at = timezone.now()
@@ -252,20 +293,25 @@ def disclosure_decide(
     return decision
 
 
-@transaction.atomic
-def disclosure_dpo_approve(*, decision: DisclosureDecision, approved_by) -> DisclosureDecision:
-    """The second approval that special category or criminal offence data needs."""
+def _locked_for_second_approval(decision: DisclosureDecision, user):
     request = DisclosureRequest.objects.select_for_update().get(pk=decision.request_id)
     decision.refresh_from_db()
     if request.status != Status.WAITING_DPO:
         raise ValidationError("This decision is not waiting for the data protection lead.")
-    if Role.DATA_PROTECTION_LEAD not in roles_of(approved_by):
+    if Role.DATA_PROTECTION_LEAD not in roles_of(user):
         raise ValidationError("Only the data protection lead gives the second approval.")
-    if approved_by.pk in {decision.decided_by_id, request.logged_by_id}:
+    if user.pk in {decision.decided_by_id, request.logged_by_id}:
         raise ValidationError("The second approval must come from someone else.")
-    problems = compliance_problems(approved_by)
+    problems = compliance_problems(user)
     if problems:
         raise ValidationError(problems)
+    return request
+
+
+@transaction.atomic
+def disclosure_dpo_approve(*, decision: DisclosureDecision, approved_by) -> DisclosureDecision:
+    """The second approval that special category or criminal offence data needs."""
+    request = _locked_for_second_approval(decision, approved_by)
     decision.dpo_approved_by = approved_by
     decision.dpo_approved_at = timezone.now()
     decision.save(update_fields=["dpo_approved_by", "dpo_approved_at"])
@@ -275,6 +321,30 @@ def disclosure_dpo_approve(*, decision: DisclosureDecision, approved_by) -> Disc
         actor=approved_by,
         obj=request.person,
         event="disclosure_dpo_approved",
+        reference=request.reference,
+    )
+    return decision
+
+
+@transaction.atomic
+def disclosure_dpo_refuse(
+    *, decision: DisclosureDecision, refused_by, reason: str
+) -> DisclosureDecision:
+    """The data protection lead withholds the second approval: nothing is released."""
+    request = _locked_for_second_approval(decision, refused_by)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Record why the release is refused.")
+    decision.dpo_refused_by = refused_by
+    decision.dpo_refused_at = timezone.now()
+    decision.dpo_refusal_reason = reason
+    decision.save(update_fields=["dpo_refused_by", "dpo_refused_at", "dpo_refusal_reason"])
+    request.status = Status.REFUSED
+    request.save(update_fields=["status"])
+    record_event(
+        actor=refused_by,
+        obj=request.person,
+        event="disclosure_dpo_refused",
         reference=request.reference,
     )
     return decision
@@ -297,6 +367,11 @@ def released_values(request: DisclosureRequest, keys: Iterable[str]) -> list[dic
                 value = getattr(row, "get_%s_display" % item.field_name)()
             elif item.model._meta.get_field(item.field_name).is_relation and value is not None:
                 value = getattr(value, "address", None) or str(value)
+            elif isinstance(value, datetime.datetime):
+                value = timezone.localtime(value).strftime("%-d %B %Y %H:%M")
+            elif isinstance(value, datetime.date):
+                # Written out as a letter would, so the recipient cannot misread day and month.
+                value = value.strftime("%-d %B %Y")
             if value not in (None, ""):
                 values.append(value if isinstance(value, str) else str(value))
         content.append({"key": item.key, "label": item.label, "values": values})
@@ -329,6 +404,7 @@ def disclosure_send(
             "content": content,
             "recipient": recipient_confirmed,
             "sent_on": timezone.localdate(),
+            "organisation_name": settings.ORGANISATION_NAME,
         },
     )
     pdf = HTML(string=html).write_pdf()
@@ -374,8 +450,13 @@ def disclosure_record_person_told(
     Their subject access bundle follows this."""
     if not roles_of(recorded_by) & DECIDER_ROLES:
         raise ValidationError("Only a senior officer or the data protection lead records this.")
+    request = DisclosureRequest.objects.select_for_update().get(pk=decision.request_id)
+    if request.status != Status.SENT:
+        raise ValidationError("Record whether the person was told once the disclosure is sent.")
     if person_told not in DisclosureDecision.PersonTold.values:
         raise ValidationError("Choose whether the person was told.")
+    if told_on is not None and told_on > timezone.localdate():
+        raise ValidationError("The date the person was told must be today or in the past.")
     if person_told == DisclosureDecision.PersonTold.TOLD and told_on is None:
         raise ValidationError("Enter the date the person was told.")
     if (
@@ -393,9 +474,59 @@ def disclosure_record_person_told(
     decision.save(update_fields=["person_told", "person_told_on", "person_told_note"])
     record_event(
         actor=recorded_by,
-        obj=decision.request.person,
+        obj=request.person,
         event="disclosure_person_told",
-        reference=decision.request.reference,
+        reference=request.reference,
         person_told=person_told,
     )
     return decision
+
+
+# --- dashboard: third-party requests --------------------------------------------------------------
+
+
+@dashboard_panel
+def disclosure_requests_panel(user) -> Panel | None:
+    """For deciders: requests waiting for a decision that someone else logged."""
+    if not roles_of(user) & DECIDER_ROLES:
+        return None
+    waiting = (
+        DisclosureRequest.objects.visible_to(user)
+        .filter(status=Status.WAITING)
+        .exclude(logged_by=user)
+    )
+    counts = waiting.aggregate(
+        total=Count("pk"),
+        urgent=Count("pk", filter=~Q(urgency=DisclosureRequest.Urgency.ROUTINE)),
+    )
+    description = "Third-party requests for information about residents."
+    if counts["urgent"]:
+        description = "%d urgent. %s" % (counts["urgent"], description)
+    return Panel(
+        title="Disclosure requests waiting",
+        count=counts["total"],
+        url=reverse("disclosure_list") + "#waiting",
+        link_text="Decide disclosure requests",
+        description=description,
+        urgent=bool(counts["urgent"]),
+    )
+
+
+@dashboard_panel
+def disclosure_second_approval_panel(user) -> Panel | None:
+    """For the data protection lead: special category releases waiting for second approval."""
+    if Role.DATA_PROTECTION_LEAD not in roles_of(user):
+        return None
+    count = (
+        DisclosureRequest.objects.visible_to(user)
+        .filter(status=Status.WAITING_DPO)
+        .exclude(decision__decided_by=user)
+        .count()
+    )
+    return Panel(
+        title="Disclosures waiting for your approval",
+        count=count,
+        url=reverse("disclosure_list") + "#waiting-dpo",
+        link_text="Approve disclosures",
+        description="Releases of special category or criminal offence data need a second approval.",
+    )
