@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from access.decorators import roles_required
-from access.history import readers_of
+from access.history import history_of
 from access.policy import get_visible_or_404
 from access.roles import STAFF_ROLES, Role, roles_of
 from records import services
@@ -187,7 +187,9 @@ def _render_person(request, person, confirm_form=None):
         "documents": Document.objects.visible_to(user)
         .filter(person=person)
         .select_related("uploaded_by", "contact_record"),
-        "readers": readers_of(person) if Role.DATA_PROTECTION_LEAD in roles else None,
+        # Reads and sharing (disclosures, refusals) together: the DPO answers "who has seen and
+        # who was given this?" from one place.
+        "history": history_of(person) if Role.DATA_PROTECTION_LEAD in roles else None,
     }
     return render(request, "records/person_detail.html", context)
 
