@@ -17,15 +17,20 @@ from access.roles import Role
 from access.services import grants
 from tests.access.matrix_world import OTHER, OWN, UNASSIGNED, build_world
 from tests.factories import (
+    DataSharingAgreementFactory,
+    DisclosureDecisionFactory,
+    DisclosureEvidenceFactory,
     EmergencyAccessFactory,
     MeetingFactory,
     ReportCopyFactory,
+    WorkOrderFactory,
     user_with_role,
 )
 from tests.urlwalk import all_routes
 
 MINUTES_CANARY = "CANARY-CONFIDENTIAL-MINUTE"
 REPORT_CANARY = "CANARY-REPORT-BODY"
+DISCLOSURE_CANARY = "CANARY-DISCLOSURE-PURPOSE"
 # Where a granted record may be shown to a member: the papers and their home-page count.
 PAPERS_PAGES = {"committee_papers", "committee_paper_download"}
 
@@ -55,8 +60,42 @@ def sweep(db):
             ("records.document", world["objects"]["document"][OWN].pk),
         ],
     )
+    evidence = DisclosureEvidenceFactory(
+        request__person=own, request__logged_by=officer, request__purpose=DISCLOSURE_CANARY
+    )
+    DisclosureDecisionFactory(request=evidence.request)
+    disclosure = evidence.request.pk
+    agreement = DataSharingAgreementFactory()
+    work_order = WorkOrderFactory(person=own, agreement=agreement)
+    from disclosures.models import InformationEnquiry
+
+    enquiry = InformationEnquiry.objects.create(
+        enquirer="A neighbour at number 6",
+        question="When will the roof over the stairwell be fixed?",
+        response=InformationEnquiry.Response.ANSWERED,
+        response_details="Scaffolding goes up on Monday.",
+        answered_by=officer,
+    )
     args = {
         "person": own.pk,
+        "disclosure_evidence": evidence.pk,
+        **dict.fromkeys(
+            (
+                "disclosure_detail",
+                "disclosure_override",
+                "disclosure_decide",
+                "disclosure_dpo_approve",
+                "disclosure_send",
+                "disclosure_pack",
+                "disclosure_person_told",
+            ),
+            disclosure,
+        ),
+        "agreement_detail": agreement.pk,
+        "agreement_edit": agreement.pk,
+        "work_order_detail": work_order.pk,
+        "work_order_pdf": work_order.pk,
+        "enquiry_detail": enquiry.pk,
         "committee_paper_download": world["objects"]["document"][OWN].pk,
         "access_review_detail": review.pk,
         "access_review_decide": review.items.first().pk,
@@ -118,7 +157,7 @@ def _walk(client, sweep):
 
 def _never_shown(sweep) -> list[str]:
     people = sweep["world"]["people"]
-    secrets = [MINUTES_CANARY, REPORT_CANARY]
+    secrets = [MINUTES_CANARY, REPORT_CANARY, DISCLOSURE_CANARY]
     for key in (OTHER, UNASSIGNED):
         secrets += [people[key].last_name, people[key].ni_number]
     secrets += [r.person.last_name for r in sweep["world"]["hr"].values()]

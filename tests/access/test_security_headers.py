@@ -15,7 +15,12 @@ pytestmark = pytest.mark.django_db
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # Templates WeasyPrint turns into PDFs on the server; no browser ever receives them as HTML.
-PDF_SOURCES = {"access/meetings/report_copy_print.html", "disclosures/pack.html"}
+PDF_SOURCES = {
+    "access/meetings/report_copy_print.html",
+    "disclosures/pack.html",
+    "disclosures/work_order_pdf.html",
+    "disclosures/register_pdf.html",
+}
 
 
 def csp_directives(response) -> dict[str, set[str]]:
