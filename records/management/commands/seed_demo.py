@@ -17,7 +17,9 @@ import time
 import zlib
 from dataclasses import dataclass
 from decimal import Decimal
+from importlib import import_module
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -2231,6 +2233,21 @@ class DemoBuilder:
             filestore.delete(name)
 
 
+def seed_other_apps(*, users, log) -> None:
+    """Apps above records (disclosures, sar) add their own demo data from a `demo` module, found
+    by name so that records imports none of them."""
+    for config in apps.get_app_configs():
+        if config.name == "records":
+            continue
+        try:
+            module = import_module("%s.demo" % config.name)
+        except ModuleNotFoundError as exc:
+            if exc.name != "%s.demo" % config.name:
+                raise
+            continue
+        module.seed_demo(users=users, log=log)
+
+
 class Command(BaseCommand):
     help = (
         "Fill an empty database with an invented Tenant Management Organisation: about --homes "
@@ -2291,6 +2308,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 builder.build()
+                seed_other_apps(users=builder.users, log=log)
         except BaseException:
             builder.remove_written_files()
             raise
