@@ -412,3 +412,23 @@ class WorkOrderFactory(factory.django.DjangoModelFactory):
     job = "Replace the leaking kitchen tap."
     shared_content = '{"name": "Test Tenant"}'
     raised_by = factory.LazyFunction(lambda: user_with_role(Role.REPAIRS_OFFICER))
+
+
+# --- sar --------------------------------------------------------------------------------------
+
+
+class SubjectAccessRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sar.SubjectAccessRequest"
+
+    reference = factory.Sequence(lambda n: "SAR-2026-%04d" % (n + 1))
+    kind = "access"
+    channel = "online"
+    person = factory.SubFactory(PersonFactory)
+    requester_name = factory.LazyAttribute(lambda o: o.person.full_name)
+    requester_email = factory.LazyAttribute(lambda o: o.person.email)
+    requester_address = "Flat 3, 12 Weaver Court, London SE99 1AB"
+    details = "Everything you hold about me."
+    received_on = factory.LazyFunction(timezone.localdate)
+    identity_required = False
+    status = "in_progress"

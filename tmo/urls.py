@@ -6,5 +6,6 @@ urlpatterns = [
     path("", include("records.urls")),
     path("access/", include("access.urls")),
     path("disclosures/", include("disclosures.urls")),
+    path("rights/", include("sar.urls")),
     path("admin/", site.urls),
 ]

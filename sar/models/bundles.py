@@ -1,0 +1,3 @@
+"""Rights-request models: bundles."""
+
+__all__ = []

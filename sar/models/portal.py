@@ -1,0 +1,3 @@
+"""Rights-request models: portal."""
+
+__all__ = []

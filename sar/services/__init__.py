@@ -1,0 +1,1 @@
+"""Rights-request workflows, one module per area."""

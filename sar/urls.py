@@ -1,0 +1,7 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("requests/", include("sar.views.requests")),
+    path("bundles/", include("sar.views.bundles")),
+    path("portal/", include("sar.views.portal")),
+]

@@ -1,0 +1,3 @@
+"""Rights-request pages: portal."""
+
+urlpatterns = []
