@@ -19,6 +19,21 @@ from tmo.forms import GovukFormMixin
 PersonTold = DisclosureDecision.PersonTold
 
 
+def disclosable_choices(keys=None) -> list[tuple[str, str]]:
+    """The personal-data map's disclosable items as choices, in the map's order: only those named
+    by `keys` when given. Read when a form is built, so a field can take the function itself."""
+    return [
+        (item.key, item.label)
+        for item in datamap.disclosable_items()
+        if keys is None or item.key in keys
+    ]
+
+
+def blank(cleaned: dict, name: str) -> bool:
+    """Whether an optional text field was left empty, or holds only spaces."""
+    return not (cleaned.get(name) or "").strip()
+
+
 def item_groups(keys, *, checked=(), blocked=(), field_id="id_items") -> list[dict]:
     """The items named by `keys`, grouped by kind of record in the map's order, for a template
     to draw as checkboxes: each with its short label, whether it is special category or
@@ -137,6 +152,7 @@ class LogRequestForm(GovukFormMixin, forms.Form):
     )
     requested_items = forms.MultipleChoiceField(
         label="What they asked for",
+        choices=disclosable_choices,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
             "required": "Choose at least one item the requester asked for",
@@ -178,9 +194,6 @@ class LogRequestForm(GovukFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["person"].queryset = Person.objects.visible_to(user)
-        self.fields["requested_items"].choices = [
-            (item.key, item.label) for item in datamap.disclosable_items()
-        ]
 
     def item_groups(self):
         checked = self["requested_items"].value() or []
@@ -191,7 +204,15 @@ class LogRequestForm(GovukFormMixin, forms.Form):
         )
 
 
-class SafetyOverrideForm(GovukFormMixin, PasswordConfirmationMixin):
+class ConfirmedForm(GovukFormMixin, PasswordConfirmationMixin):
+    """A decision the user confirms with their password: built with `user=`, whose it must be."""
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+
+class SafetyOverrideForm(ConfirmedForm):
     reason = forms.CharField(
         label="Why the protected details must be released despite the safety marker",
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -200,12 +221,8 @@ class SafetyOverrideForm(GovukFormMixin, PasswordConfirmationMixin):
     )
     field_order = ["reason", "password"]
 
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
 
-
-class DecideForm(GovukFormMixin, PasswordConfirmationMixin):
+class DecideForm(ConfirmedForm):
     RELEASE, REFUSE = "release", "refuse"
 
     outcome = forms.ChoiceField(
@@ -257,16 +274,11 @@ class DecideForm(GovukFormMixin, PasswordConfirmationMixin):
         "password",
     ]
 
-    def __init__(self, *args, user, request: DisclosureRequest, blocked=(), **kwargs):
-        self.user = user
+    def __init__(self, *args, request: DisclosureRequest, blocked=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.disclosure = request
         self.blocked = set(blocked)
-        self.fields["released_items"].choices = [
-            (item.key, item.label)
-            for item in datamap.disclosable_items()
-            if item.key in request.requested_items
-        ]
+        self.fields["released_items"].choices = disclosable_choices(request.requested_items)
 
     def item_groups(self):
         checked = self["released_items"].value() or []
@@ -290,14 +302,14 @@ class DecideForm(GovukFormMixin, PasswordConfirmationMixin):
                     "A safety marker holds back the protected details: untick them, or ask "
                     "the data protection lead to record an override",
                 )
-            if not (cleaned.get("necessity") or "").strip():
+            if blank(cleaned, "necessity"):
                 self.add_error(
                     "necessity", "Enter why each released item is necessary for the purpose"
                 )
             needs_condition = any(
                 (item := datamap.disclosable_item(key)) and item.needs_condition for key in released
             )
-            if needs_condition and not (cleaned.get("special_category_condition") or "").strip():
+            if needs_condition and blank(cleaned, "special_category_condition"):
                 self.add_error(
                     "special_category_condition",
                     "Enter the condition relied on for special category or criminal offence data",
@@ -305,7 +317,7 @@ class DecideForm(GovukFormMixin, PasswordConfirmationMixin):
         return cleaned
 
 
-class DpoApproveForm(GovukFormMixin, PasswordConfirmationMixin):
+class DpoApproveForm(ConfirmedForm):
     verdict = forms.ChoiceField(
         label="Your decision",
         choices=[
@@ -322,18 +334,14 @@ class DpoApproveForm(GovukFormMixin, PasswordConfirmationMixin):
     )
     field_order = ["verdict", "refusal_reason", "password"]
 
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("verdict") == "refuse" and not (cleaned.get("refusal_reason") or "").strip():
+        if cleaned.get("verdict") == "refuse" and blank(cleaned, "refusal_reason"):
             self.add_error("refusal_reason", "Enter why you refuse the release")
         return cleaned
 
 
-class SendForm(GovukFormMixin, PasswordConfirmationMixin):
+class SendForm(ConfirmedForm):
     recipient_confirmed = forms.CharField(
         label="Send to",
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -346,10 +354,6 @@ class SendForm(GovukFormMixin, PasswordConfirmationMixin):
         error_messages={"required": "Confirm that you have checked the recipient's details"},
     )
     field_order = ["recipient_confirmed", "confirm", "password"]
-
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
 
 
 class PersonToldForm(GovukFormMixin, forms.Form):
@@ -378,7 +382,7 @@ class PersonToldForm(GovukFormMixin, forms.Form):
         if told == PersonTold.TOLD and not cleaned.get("told_on"):
             self.add_error("told_on", "Enter the date the person was told")
         if told in {PersonTold.NOT_TOLD_CRIME, PersonTold.NOT_TOLD_OTHER}:
-            if not (cleaned.get("note") or "").strip():
+            if blank(cleaned, "note"):
                 self.add_error("note", "Enter why the person is not told")
             cleaned["told_on"] = None
         return cleaned

@@ -7,8 +7,22 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from disclosures import policies
-from tmo.datamap import Category, LawfulBasis, PersonalData, Retention
+from tmo.datamap import Category, LawfulBasis, PersonalData, Retention, WithheldFromSubject
 from tmo.fields import EncryptedCharField, EncryptedTextField
+
+# Telling the person would prejudice the crime purpose, so a subject access answer holds these back.
+CRIME_REASON = (
+    "Telling the person would prejudice the prevention or detection of crime: "
+    "DPA 2018 Sch. 2 Part 1 para 2."
+)
+
+
+def _not_told_crime(path: str) -> WithheldFromSubject:
+    return WithheldFromSubject(
+        lookups=((path + "person_told", "not_told_crime"),),
+        exemption="crime_taxation",
+        reason=CRIME_REASON,
+    )
 
 
 class RequesterType(models.TextChoices):
@@ -104,6 +118,7 @@ class DisclosureRequest(models.Model):
         sensitive_fields=("requester_contact", "request_details", "purpose"),
         subject_paths=("person",),
         source="The requesting organisation.",
+        withheld_from_subject=_not_told_crime("decision__"),
     )
 
     def __str__(self):
@@ -140,6 +155,7 @@ class DisclosureEvidence(models.Model):
         subject_paths=("request__person",),
         internal_fields=("storage_name", "content_type", "size"),
         encrypted_files=("storage_name",),
+        withheld_from_subject=_not_told_crime("request__decision__"),
     )
 
     def __str__(self):
@@ -216,6 +232,7 @@ class DisclosureDecision(models.Model):
         subject_paths=("request__person",),
         internal_fields=("pack_storage_name",),
         encrypted_files=("pack_storage_name",),
+        withheld_from_subject=_not_told_crime(""),
     )
 
     def __str__(self):

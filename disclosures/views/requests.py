@@ -8,7 +8,6 @@ DisclosureRequest.objects.visible_to, so one outside the user's scope is a 404.
 import json
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -31,6 +30,7 @@ from disclosures.forms import (
     item_groups,
 )
 from disclosures.models import DisclosureDecision, DisclosureEvidence, DisclosureRequest
+from disclosures.views.common import run_service
 from records.models import Person
 from records.services import person_open, record_open
 
@@ -62,6 +62,13 @@ def _requests_for(user):
 
 def _request_or_404(user, pk) -> DisclosureRequest:
     return get_visible_or_404(_requests_for(user).prefetch_related("person__markers"), user, pk=pk)
+
+
+def _request_opened(user, pk) -> DisclosureRequest:
+    """The request, if the user may see it, with their reading of it audited."""
+    disclosure = _request_or_404(user, pk)
+    record_open(user=user, obj=disclosure)
+    return disclosure
 
 
 def decision_of(disclosure: DisclosureRequest) -> DisclosureDecision | None:
@@ -129,13 +136,19 @@ def _summary(user, disclosure: DisclosureRequest) -> dict:
     }
 
 
+def _summary_shown(user, disclosure: DisclosureRequest) -> dict:
+    """The summary for a page that shows the person's contact details to a decider: they are part
+    of the person's record, so reading them is audited there."""
+    context = _summary(user, disclosure)
+    if context["show_contact_details"]:
+        person_open(user=user, person=disclosure.person)
+    return context
+
+
 def _render_detail(request, disclosure, *, override_form=None, told_form=None, status=200):
     user = request.user
     record_open(user=user, obj=disclosure)
-    context = _summary(user, disclosure)
-    if context["show_contact_details"]:
-        # The person's contact details are part of their record: reading them is audited there.
-        person_open(user=user, person=disclosure.person)
+    context = _summary_shown(user, disclosure)
     decision = context["decision"]
     may_override = (
         context["is_dpo"]
@@ -202,34 +215,32 @@ def disclosure_log(request):
     people = Person.objects.visible_to(user).prefetch_related("markers")
     if request.method == "POST":
         form = LogRequestForm(request.POST, request.FILES, user=user)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                disclosure = services.disclosure_log(
-                    logged_by=user,
-                    person=data["person"],
-                    requester_type=data["requester_type"],
-                    requester_organisation=data["requester_organisation"],
-                    requester_name=data["requester_name"],
-                    requester_contact=data["requester_contact"],
-                    identity_check=data["identity_check"],
-                    requested_items=data["requested_items"],
-                    request_details=data["request_details"],
-                    purpose=data["purpose"],
-                    basis=data["basis"],
-                    received_on=data["received_on"],
-                    urgency=data["urgency"],
-                    evidence=data["evidence"],
-                )
-            except ValidationError as error:
-                form.add_service_error(error)
-            else:
-                messages.success(
-                    request,
-                    "Request %s is logged. A senior officer or the data protection lead will "
-                    "decide it." % disclosure.reference,
-                )
-                return redirect("disclosure_detail", pk=disclosure.pk)
+        disclosure = run_service(
+            request,
+            form,
+            lambda data: services.disclosure_log(
+                logged_by=user,
+                person=data["person"],
+                requester_type=data["requester_type"],
+                requester_organisation=data["requester_organisation"],
+                requester_name=data["requester_name"],
+                requester_contact=data["requester_contact"],
+                identity_check=data["identity_check"],
+                requested_items=data["requested_items"],
+                request_details=data["request_details"],
+                purpose=data["purpose"],
+                basis=data["basis"],
+                received_on=data["received_on"],
+                urgency=data["urgency"],
+                evidence=data["evidence"],
+            ),
+            success=lambda disclosure: (
+                "Request %s is logged. A senior officer or the data protection lead will "
+                "decide it." % disclosure.reference
+            ),
+        )
+        if disclosure:
+            return redirect("disclosure_detail", pk=disclosure.pk)
         person = form.cleaned_data.get("person") if hasattr(form, "cleaned_data") else None
         return _render_log(request, form, person=person)
 
@@ -310,27 +321,22 @@ def disclosure_override(request, pk):
     if request.method != "POST":
         return redirect("disclosure_detail", pk=disclosure.pk)
     form = SafetyOverrideForm(request.POST, user=user)
-    if form.is_valid():
-        try:
-            services.disclosure_safety_override(
-                request=disclosure, overridden_by=user, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(
-                request,
-                "The override is recorded. The protected details can now be chosen for release.",
-            )
-            return redirect("disclosure_detail", pk=disclosure.pk)
+    if run_service(
+        request,
+        form,
+        lambda data: services.disclosure_safety_override(
+            request=disclosure, overridden_by=user, reason=data["reason"]
+        ),
+        success="The override is recorded. The protected details can now be chosen for release.",
+    ):
+        return redirect("disclosure_detail", pk=disclosure.pk)
     return _render_detail(request, disclosure, override_form=form)
 
 
 @roles_required(*DECIDER_ROLES)
 def disclosure_decide(request, pk):
     user = request.user
-    disclosure = _request_or_404(user, pk)
-    record_open(user=user, obj=disclosure)
+    disclosure = _request_opened(user, pk)
     problems = services.decider_problems(user, disclosure)
     open_to_decide = disclosure.status == Status.WAITING and decision_of(disclosure) is None
     blocked = {item.key for item in services.blocked_items(disclosure, disclosure.requested_items)}
@@ -342,30 +348,26 @@ def disclosure_decide(request, pk):
             request=disclosure,
             blocked=blocked,
         )
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
+
+        def decide(data):
             refuse = data["outcome"] == DecideForm.REFUSE
-            try:
-                services.disclosure_decide(
-                    request=disclosure,
-                    decided_by=user,
-                    outcome=services.Outcome.REFUSE if refuse else services.Outcome.RELEASE,
-                    released_items=[] if refuse else data["released_items"],
-                    necessity=data["necessity"],
-                    reasons=data["reasons"],
-                    decider_position=data["decider_position"],
-                    special_category_condition=data["special_category_condition"],
-                )
-            except ValidationError as error:
-                form.add_service_error(error)
-            else:
-                disclosure.refresh_from_db(fields=["status"])
-                messages.success(request, _decided_message(disclosure))
-                return redirect("disclosure_detail", pk=disclosure.pk)
-    context = _summary(user, disclosure)
+            decision = services.disclosure_decide(
+                request=disclosure,
+                decided_by=user,
+                outcome=services.Outcome.REFUSE if refuse else services.Outcome.RELEASE,
+                released_items=[] if refuse else data["released_items"],
+                necessity=data["necessity"],
+                reasons=data["reasons"],
+                decider_position=data["decider_position"],
+                special_category_condition=data["special_category_condition"],
+            )
+            disclosure.refresh_from_db(fields=["status"])
+            return decision
+
+        if run_service(request, form, decide, success=lambda _: _decided_message(disclosure)):
+            return redirect("disclosure_detail", pk=disclosure.pk)
+    context = _summary_shown(user, disclosure)
     context.update({"form": form, "problems": problems, "open_to_decide": open_to_decide})
-    if context["show_contact_details"]:
-        person_open(user=user, person=disclosure.person)
     return render(request, "disclosures/request_decide.html", context)
 
 
@@ -383,35 +385,32 @@ def _decided_message(disclosure: DisclosureRequest) -> str:
 @roles_required(DPO)
 def disclosure_dpo_approve(request, pk):
     user = request.user
-    disclosure = _request_or_404(user, pk)
-    record_open(user=user, obj=disclosure)
+    disclosure = _request_opened(user, pk)
     decision = decision_of(disclosure)
     waiting = disclosure.status == Status.WAITING_DPO and decision is not None
     own = waiting and user.pk in {decision.decided_by_id, disclosure.logged_by_id}
     form = None
     if waiting and not own:
         form = DpoApproveForm(request.POST if request.method == "POST" else None, user=user)
-        if request.method == "POST" and form.is_valid():
-            refusing = form.cleaned_data["verdict"] == "refuse"
-            try:
-                if refusing:
-                    services.disclosure_dpo_refuse(
-                        decision=decision,
-                        refused_by=user,
-                        reason=form.cleaned_data["refusal_reason"],
-                    )
-                else:
-                    services.disclosure_dpo_approve(decision=decision, approved_by=user)
-            except ValidationError as error:
-                form.add_service_error(error)
-            else:
-                messages.success(
-                    request,
-                    "Release refused. Nothing will be sent."
-                    if refusing
-                    else "Release approved. It can now be sent.",
+
+        def approve_or_refuse(data):
+            if data["verdict"] == "refuse":
+                return services.disclosure_dpo_refuse(
+                    decision=decision, refused_by=user, reason=data["refusal_reason"]
                 )
-                return redirect("disclosure_detail", pk=disclosure.pk)
+            return services.disclosure_dpo_approve(decision=decision, approved_by=user)
+
+        if run_service(
+            request,
+            form,
+            approve_or_refuse,
+            success=lambda _: (
+                "Release refused. Nothing will be sent."
+                if form.cleaned_data["verdict"] == "refuse"
+                else "Release approved. It can now be sent."
+            ),
+        ):
+            return redirect("disclosure_detail", pk=disclosure.pk)
     context = _summary(user, disclosure)
     context.update({"form": form, "waiting": waiting, "own": own})
     return render(request, "disclosures/request_approve.html", context)
@@ -420,8 +419,7 @@ def disclosure_dpo_approve(request, pk):
 @roles_required(*DECIDER_ROLES)
 def disclosure_send(request, pk):
     user = request.user
-    disclosure = _request_or_404(user, pk)
-    record_open(user=user, obj=disclosure)
+    disclosure = _request_opened(user, pk)
     decision = decision_of(disclosure)
     ready = disclosure.status == Status.APPROVED and decision is not None
     form = None
@@ -440,22 +438,16 @@ def disclosure_send(request, pk):
             initial={"recipient_confirmed": initial},
             user=user,
         )
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.disclosure_send(
-                    decision=decision,
-                    sent_by=user,
-                    recipient_confirmed=form.cleaned_data["recipient_confirmed"],
-                )
-            except ValidationError as error:
-                form.add_service_error(error)
-            else:
-                messages.success(
-                    request,
-                    "The pack is ready and the disclosure is recorded as sent. Download it below.",
-                )
-                return redirect("disclosure_detail", pk=disclosure.pk)
-    context = _summary(user, disclosure)
+        if run_service(
+            request,
+            form,
+            lambda data: services.disclosure_send(
+                decision=decision, sent_by=user, recipient_confirmed=data["recipient_confirmed"]
+            ),
+            success="The pack is ready and the disclosure is recorded as sent. Download it below.",
+        ):
+            return redirect("disclosure_detail", pk=disclosure.pk)
+    context = _summary_shown(user, disclosure)
     context.update({"form": form, "ready": ready})
     return render(request, "disclosures/request_send.html", context)
 
@@ -480,21 +472,19 @@ def disclosure_person_told(request, pk):
     if request.method != "POST" or decision is None:
         return redirect("disclosure_detail", pk=disclosure.pk)
     form = PersonToldForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.disclosure_record_person_told(
-                decision=decision,
-                recorded_by=user,
-                person_told=data["person_told"],
-                told_on=data["told_on"],
-                note=data["note"],
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, "Recorded whether the person was told.")
-            return redirect("disclosure_detail", pk=disclosure.pk)
+    if run_service(
+        request,
+        form,
+        lambda data: services.disclosure_record_person_told(
+            decision=decision,
+            recorded_by=user,
+            person_told=data["person_told"],
+            told_on=data["told_on"],
+            note=data["note"],
+        ),
+        success="Recorded whether the person was told.",
+    ):
+        return redirect("disclosure_detail", pk=disclosure.pk)
     return _render_detail(request, disclosure, told_form=form)
 
 

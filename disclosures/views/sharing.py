@@ -2,8 +2,6 @@
 an agreement, and enquiries about repairs."""
 
 from django import forms
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -14,11 +12,12 @@ from access.decorators import roles_required
 from access.policy import get_visible_or_404
 from access.roles import STAFF_ROLES, Role, roles_of
 from disclosures import sharing
+from disclosures.forms import disclosable_choices
 from disclosures.models import Basis, DataSharingAgreement, InformationEnquiry, WorkOrder
+from disclosures.views.common import run_service
 from records.forms.people import GovukDateField
 from records.models import Contractor, Person, Property, Tenancy
 from records.views.common import paginate
-from tmo import datamap
 from tmo.forms import GovukFormMixin
 
 AGREEMENT_MANAGERS = sorted(sharing.AGREEMENT_MANAGER_ROLES)
@@ -43,6 +42,7 @@ class AgreementForm(GovukFormMixin, forms.Form):
     data_items = forms.MultipleChoiceField(
         label="Data items shared",
         help_text="Share only what the purpose needs.",
+        choices=disclosable_choices,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose the data items the agreement covers"},
     )
@@ -72,9 +72,6 @@ class AgreementForm(GovukFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["data_items"].choices = [
-            (item.key, item.label) for item in datamap.disclosable_items()
-        ]
         # Only the names, to pick one: a contractor's commercial details stay in the contracts area.
         self.fields["contractor"].queryset = Contractor.objects.only("pk", "name")
 
@@ -226,26 +223,25 @@ def agreement_detail(request, pk):
 def _agreement_form_page(request, agreement):
     initial = AgreementForm.initial_for(agreement) if agreement else None
     form = AgreementForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            agreement = sharing.agreement_save(
-                saved_by=request.user,
-                agreement=agreement,
-                partner=data["partner"],
-                purpose=data["purpose"],
-                data_items=data["data_items"],
-                legal_basis=data["legal_basis"],
-                signed_on=data["signed_on"],
-                review_on=data["review_on"],
-                status=data["status"],
-                contractor=data["contractor"],
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, "Agreement with %s saved." % agreement.partner)
-            return redirect("agreement_detail", pk=agreement.pk)
+    saved = run_service(
+        request,
+        form,
+        lambda data: sharing.agreement_save(
+            saved_by=request.user,
+            agreement=agreement,
+            partner=data["partner"],
+            purpose=data["purpose"],
+            data_items=data["data_items"],
+            legal_basis=data["legal_basis"],
+            signed_on=data["signed_on"],
+            review_on=data["review_on"],
+            status=data["status"],
+            contractor=data["contractor"],
+        ),
+        success=lambda saved: "Agreement with %s saved." % saved.partner,
+    )
+    if saved:
+        return redirect("agreement_detail", pk=saved.pk)
     return render(
         request, "disclosures/agreement_form.html", {"form": form, "agreement": agreement}
     )
@@ -288,22 +284,21 @@ def work_order_create(request, pk):
         agreements=agreements,
         allow_override=blocked and is_dpo,
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            order = sharing.work_order_raise(
-                raised_by=user,
-                tenancy=tenancy,
-                person=data["person"],
-                agreement=data["agreement"],
-                job=data["job"],
-                safety_override_reason=data.get("safety_override_reason", ""),
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, "Work order %s raised." % order.reference)
-            return redirect("work_order_detail", pk=order.pk)
+    order = run_service(
+        request,
+        form,
+        lambda data: sharing.work_order_raise(
+            raised_by=user,
+            tenancy=tenancy,
+            person=data["person"],
+            agreement=data["agreement"],
+            job=data["job"],
+            safety_override_reason=data.get("safety_override_reason", ""),
+        ),
+        success=lambda order: "Work order %s raised." % order.reference,
+    )
+    if order:
+        return redirect("work_order_detail", pk=order.pk)
     return render(
         request,
         "disclosures/work_order_form.html",
@@ -370,23 +365,22 @@ def enquiry_list(request):
 @roles_required(*STAFF)
 def enquiry_create(request):
     form = EnquiryForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            enquiry = sharing.enquiry_log(
-                answered_by=request.user,
-                enquirer=data["enquirer"],
-                property=data["property"],
-                about_repair=data["about_repair"],
-                question=data["question"],
-                response=data["response"],
-                response_details=data["response_details"],
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, "Enquiry recorded.")
-            return redirect("enquiry_detail", pk=enquiry.pk)
+    enquiry = run_service(
+        request,
+        form,
+        lambda data: sharing.enquiry_log(
+            answered_by=request.user,
+            enquirer=data["enquirer"],
+            property=data["property"],
+            about_repair=data["about_repair"],
+            question=data["question"],
+            response=data["response"],
+            response_details=data["response_details"],
+        ),
+        success="Enquiry recorded.",
+    )
+    if enquiry:
+        return redirect("enquiry_detail", pk=enquiry.pk)
     return render(request, "disclosures/enquiry_form.html", {"form": form})
 
 

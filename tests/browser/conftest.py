@@ -1,9 +1,12 @@
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 CHROMIUM = os.environ.get("TMO_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +46,32 @@ def page(browser):
     context.close()
 
 
-PASSWORD = "correct horse battery staple"
+@pytest.fixture
+def sign_in(browser, live_server):
+    """Signs users in by username, each in a fresh browser context (downloads allowed) through
+    the real pages, so one journey can move between users; the contexts are closed before the
+    live server stops, so no request thread outlives it."""
+    contexts = []
+
+    def signed_in(username):
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, accept_downloads=True
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        sign_in_through_pages(page, live_server.url, username, PASSWORD)
+        return page
+
+    yield signed_in
+    for context in contexts:
+        context.close()
+
+
+def shot(page, name: str) -> None:
+    """Keep a full-page screenshot in test-artifacts/ for people to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def current_code(secret: str) -> str:

@@ -1,42 +1,13 @@
 """An officer asks for committee access to a tenant's record, a senior officer approves it, the
 committee member reads the papers, and after revocation sees nothing."""
 
-from pathlib import Path
-
 import pytest
 
 from access.roles import Role
-from tests.browser.conftest import sign_in_through_pages
+from tests.browser.conftest import PASSWORD, shot
 from tests.factories import PatchFactory, UserFactory, tenant_in_patch
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PASSWORD = "correct horse battery staple"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def sign_in(browser, live_server):
-    """A fresh browser context per user, signed in through the real page; closed before the
-    live server stops, so no request thread outlives it."""
-    contexts = []
-
-    def signed_in(username):
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        sign_in_through_pages(page, live_server.url, username, PASSWORD)
-        return page
-
-    yield signed_in
-    for context in contexts:
-        context.close()
-
-
-def shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def test_officer_asks_senior_approves_member_reads_then_loses_the_papers(live_server, sign_in):

@@ -4,47 +4,18 @@ holds the phone number and not the date of birth."""
 
 import datetime
 import io
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from access.roles import Role
 from disclosures.models import DisclosureDecision, DisclosureRequest
-from tests.browser.conftest import sign_in_through_pages
+from tests.browser.conftest import ARTIFACTS, PASSWORD, shot
 from tests.factories import PatchFactory, UserFactory, tenant_in_patch
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PASSWORD = "correct horse battery staple"
 PHONE = "07700 900456"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def sign_in(browser, live_server):
-    """A fresh browser context per user, signed in through the real pages; closed before the
-    live server stops."""
-    contexts = []
-
-    def signed_in(username):
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, accept_downloads=True
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        sign_in_through_pages(page, live_server.url, username, PASSWORD)
-        return page
-
-    yield signed_in
-    for context in contexts:
-        context.close()
-
-
-def shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def test_police_request_partial_release_and_pack(live_server, sign_in):

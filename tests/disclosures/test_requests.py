@@ -52,22 +52,51 @@ def stranger():
 
 
 @pytest.fixture
-def senior(db):
-    return user_with_role(Role.SENIOR_OFFICER)
-
-
-@pytest.fixture
-def dpo(db):
-    return user_with_role(Role.DATA_PROTECTION_LEAD)
-
-
-@pytest.fixture
 def request_for(officer):
     def make(person, **kwargs):
         kwargs.setdefault("logged_by", officer)
         return DisclosureRequestFactory(person=person, **kwargs)
 
     return make
+
+
+@pytest.fixture
+def waiting_for_dpo(person, request_for):
+    """A request for `person` whose release of health details, decided by the given user, waits
+    for the data protection lead's second approval."""
+
+    def make(decided_by):
+        disclosure = request_for(
+            person,
+            requested_items=["records.sensitiveinformation.details"],
+            status=Status.WAITING_DPO,
+        )
+        DisclosureDecisionFactory(
+            request=disclosure,
+            decided_by=decided_by,
+            released_items=["records.sensitiveinformation.details"],
+            special_category_condition="Sch. 1 para 10",
+        )
+        return disclosure
+
+    return make
+
+
+@pytest.fixture
+def sent(senior, person, request_for):
+    """A request for `person` whose phone number the senior officer released and sent."""
+    disclosure = request_for(person)
+    decision = services.disclosure_decide(
+        request=disclosure,
+        decided_by=senior,
+        outcome="release",
+        released_items=["records.person.phone"],
+        necessity="Needed.",
+        reasons="Reasons.",
+        decider_position="Manager",
+    )
+    services.disclosure_send(decision=decision, sent_by=senior, recipient_confirmed="DC Holloway")
+    return decision
 
 
 def log_data(person, **overrides):
@@ -506,18 +535,8 @@ def test_special_category_needs_the_condition_and_waits_for_the_dpo(
     assert disclosure.status == Status.APPROVED
 
 
-def test_the_dpo_can_refuse_at_the_second_approval(client, dpo, senior, person, request_for):
-    disclosure = request_for(
-        person,
-        requested_items=["records.sensitiveinformation.details"],
-        status=Status.WAITING_DPO,
-    )
-    DisclosureDecisionFactory(
-        request=disclosure,
-        decided_by=senior,
-        released_items=["records.sensitiveinformation.details"],
-        special_category_condition="Sch. 1 para 10",
-    )
+def test_the_dpo_can_refuse_at_the_second_approval(client, dpo, senior, waiting_for_dpo):
+    disclosure = waiting_for_dpo(senior)
     client.force_login(dpo)
     url = reverse("disclosure_dpo_approve", args=[disclosure.pk])
     response = client.post(url, {"verdict": "refuse", "refusal_reason": "", "password": PASSWORD})
@@ -539,18 +558,8 @@ def test_the_dpo_can_refuse_at_the_second_approval(client, dpo, senior, person, 
     assert "not necessary to trace a witness" in disclosure.decision.dpo_refusal_reason
 
 
-def test_the_dpo_cannot_approve_their_own_decision_on_the_page(client, dpo, person, request_for):
-    disclosure = request_for(
-        person,
-        requested_items=["records.sensitiveinformation.details"],
-        status=Status.WAITING_DPO,
-    )
-    DisclosureDecisionFactory(
-        request=disclosure,
-        decided_by=dpo,
-        released_items=["records.sensitiveinformation.details"],
-        special_category_condition="Sch. 1 para 10",
-    )
+def test_the_dpo_cannot_approve_their_own_decision_on_the_page(client, dpo, waiting_for_dpo):
+    disclosure = waiting_for_dpo(dpo)
     client.force_login(dpo)
     url = reverse("disclosure_dpo_approve", args=[disclosure.pk])
     body = client.get(url).content.decode()
@@ -604,36 +613,16 @@ def test_send_confirms_the_recipient_and_the_pack_holds_only_the_release(
     assert access_entries(decision).count() == 1
 
 
-def test_the_logger_cannot_download_the_pack(client, senior, person, request_for):
-    disclosure = request_for(person)
-    decision = services.disclosure_decide(
-        request=disclosure,
-        decided_by=senior,
-        outcome="release",
-        released_items=["records.person.phone"],
-        necessity="Needed.",
-        reasons="Reasons.",
-        decider_position="Manager",
-    )
-    services.disclosure_send(decision=decision, sent_by=senior, recipient_confirmed="DC Holloway")
+def test_the_logger_cannot_download_the_pack(client, sent):
+    disclosure = sent.request
     client.force_login(disclosure.logged_by)
     response = client.get(reverse("disclosure_pack", args=[disclosure.pk]))
     assert response.status_code == 403
     assert PHONE not in response.content.decode(errors="ignore")
 
 
-def test_recording_whether_the_person_was_told(client, senior, person, request_for):
-    disclosure = request_for(person)
-    decision = services.disclosure_decide(
-        request=disclosure,
-        decided_by=senior,
-        outcome="release",
-        released_items=["records.person.phone"],
-        necessity="Needed.",
-        reasons="Reasons.",
-        decider_position="Manager",
-    )
-    services.disclosure_send(decision=decision, sent_by=senior, recipient_confirmed="DC Holloway")
+def test_recording_whether_the_person_was_told(client, senior, person, sent):
+    disclosure, decision = sent.request, sent
     client.force_login(senior)
     url = reverse("disclosure_person_told", args=[disclosure.pk])
     response = client.post(url, {"person_told": "not_told_crime", "note": ""})
@@ -667,3 +656,15 @@ def test_officers_see_no_decision_panel(officer_client, person, request_for):
     request_for(person)
     body = officer_client.get(reverse("dashboard")).content.decode()
     assert "Disclosure requests waiting" not in body
+
+
+def test_the_send_page_audits_the_contact_details_it_shows(
+    client, senior, person, request_for, access_entries
+):
+    disclosure = request_for(person)
+    client.force_login(senior)
+    client.post(reverse("disclosure_decide", args=[disclosure.pk]), decide_data())
+    before = access_entries(person).count()
+    body = client.get(reverse("disclosure_send", args=[disclosure.pk])).content.decode()
+    assert "Last confirmed" in body
+    assert access_entries(person).count() == before + 1

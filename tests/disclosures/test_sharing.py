@@ -52,11 +52,6 @@ def repairs_officer(patch):
 
 
 @pytest.fixture
-def dpo():
-    return user_with_role(Role.DATA_PROTECTION_LEAD)
-
-
-@pytest.fixture
 def home(patch):
     """A current tenancy in the patch: a vulnerable tenant with health information and a partner
     with a staff safety marker."""
