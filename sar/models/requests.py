@@ -111,6 +111,8 @@ class SubjectAccessRequest(models.Model):
     logged_at = models.DateTimeField(auto_now_add=True)
     completed_on = models.DateField(null=True, blank=True)
     outcome = EncryptedTextField(help_text="What was done, and the reasons for any refusal.")
+    # The day the due-date reminder last went out, so the daily run sends it once a day at most.
+    last_reminder_on = models.DateField(null=True, blank=True)
 
     objects = SubjectAccessRequestQuerySet.as_manager()
 

@@ -1,3 +1,561 @@
-"""Rights-request pages: requests."""
+"""Rights requests for staff: the dashboard of open requests, logging one received by letter,
+email, phone or in person, a request's page with its clock, the clock's actions, and the register
+with its CSV export and the committee's anonymised figures.
 
-urlpatterns = []
+Views parse, call sar.services.requests, and render; every request is fetched through
+SubjectAccessRequest.objects.visible_to, so one outside the user's scope is a 404.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+
+from access.decorators import roles_required
+from access.policy import get_visible_or_404
+from access.roles import STAFF_ROLES, Role, roles_of
+from records.forms.people import GovukDateField
+from records.models import AuthorisedRepresentative, Person
+from records.views.common import paginate
+from sar.models import SubjectAccessRequest
+from sar.models.requests import HANDLER_ROLES
+from sar.services import requests as services
+from tmo.audit import record_access
+from tmo.forms import GovukFormMixin
+from tmo.reports import SUPPRESSED
+
+Kind = SubjectAccessRequest.Kind
+Channel = SubjectAccessRequest.Channel
+Status = SubjectAccessRequest.Status
+REGISTER_ROLES = (Role.SENIOR_OFFICER, Role.DATA_PROTECTION_LEAD)
+# The figures hold no personal data: counts only, small ones suppressed.
+FIGURES_ROLES = (*REGISTER_ROLES, Role.COMMITTEE_MEMBER)
+SEARCH_RESULTS = 20
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+# --- forms -------------------------------------------------------------------------------------
+
+
+class PersonFindForm(GovukFormMixin, forms.Form):
+    q = forms.CharField(
+        label="Name, address, NI number, email or phone number", max_length=100, required=False
+    )
+
+
+class LogRequestForm(GovukFormMixin, forms.Form):
+    kind = forms.ChoiceField(
+        label="What is the person asking for?",
+        choices=Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the type of request"},
+    )
+    channel = forms.ChoiceField(
+        label="How was the request received?",
+        choices=[c for c in Channel.choices if c[0] != Channel.ONLINE],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how the request was received"},
+    )
+    requester_name = forms.CharField(
+        label="Name of the person making the request",
+        max_length=200,
+        error_messages={"required": "Enter the name of the person making the request"},
+    )
+    requester_email = forms.EmailField(
+        label="Their email address",
+        required=False,
+        max_length=254,
+        error_messages={
+            "invalid": "Enter an email address in the correct format, like name@example.com"
+        },
+    )
+    requester_address = forms.CharField(
+        label="Their postal address",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Give an email address, a postal address or both, for the reply.",
+    )
+    representative = forms.ModelChoiceField(
+        label="Is someone acting for the person?",
+        queryset=AuthorisedRepresentative.objects.none(),
+        required=False,
+        widget=forms.RadioSelect,
+        empty_label=None,
+        help_text="Only representatives recorded on the person's record with current authority "
+        "are listed. Leave this unselected if the person is asking for themselves.",
+    )
+    details = forms.CharField(
+        label="What did they ask for?",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="In their words, as far as you can.",
+        error_messages={"required": "Enter what the requester asked for"},
+    )
+    date_from = GovukDateField(label="Period asked about: from", required=False)
+    date_to = GovukDateField(label="Period asked about: to", required=False)
+    received_on = GovukDateField(label="Date received", past_only=False)
+    identity_required = forms.ChoiceField(
+        label="Do you need evidence of their identity?",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        help_text="Only ask where you are not already sure who they are. The clock starts when "
+        "the evidence arrives.",
+        error_messages={"required": "Say whether you need evidence of their identity"},
+    )
+    identity_received_on = GovukDateField(
+        label="Date identity evidence arrived",
+        required=False,
+        help_text="Leave empty if it has not arrived yet.",
+    )
+
+    def __init__(self, *args, person=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        if person is not None:
+            self.fields["representative"].queryset = AuthorisedRepresentative.objects.filter(
+                person=person, valid_from__lte=today
+            ).exclude(expires_on__lt=today)
+        else:
+            del self.fields["representative"]
+
+
+class DateForm(GovukFormMixin, forms.Form):
+    on = GovukDateField(label="Date")
+
+
+class IdentityForm(DateForm):
+    on = GovukDateField(label="Date the identity evidence arrived")
+
+
+class StopForm(GovukFormMixin, forms.Form):
+    on = GovukDateField(label="Date the clock stopped")
+    reason = forms.CharField(
+        label="What clarification are you waiting for?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter the clarification you are waiting for"},
+    )
+
+
+class RestartForm(GovukFormMixin, forms.Form):
+    on = GovukDateField(label="Date the clarification arrived")
+
+
+class ExtendForm(GovukFormMixin, forms.Form):
+    months = forms.TypedChoiceField(
+        label="Extend by",
+        choices=[(1, "One month"), (2, "Two months")],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose an extension of one or two months"},
+    )
+    reason = forms.CharField(
+        label="Why is the request complex or numerous?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter why the request is complex or numerous"},
+    )
+    told_on = GovukDateField(label="Date the requester was told of the extension and why")
+
+
+class AssignForm(GovukFormMixin, forms.Form):
+    handler = forms.ModelChoiceField(
+        label="Handler",
+        queryset=services.handler_choices(),
+        empty_label="Choose a member of staff",
+        error_messages={"required": "Choose a member of staff to handle the request"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["handler"].queryset = services.handler_choices()
+        self.fields["handler"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class CompleteForm(GovukFormMixin, forms.Form):
+    result = forms.ChoiceField(
+        label="Outcome",
+        choices=[("completed", "Done as asked (in full or in part)"), ("refused", "Refused")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the outcome"},
+    )
+    outcome = forms.CharField(
+        label="What was done, and the reasons for any refusal",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Carry any changes into the records through the records pages first.",
+        error_messages={"required": "Enter what was done and the reasons for any refusal"},
+    )
+
+
+class RegisterFilterForm(GovukFormMixin, forms.Form):
+    kind = forms.ChoiceField(
+        label="Type", required=False, choices=[("", "Any type"), *Kind.choices]
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Any status"), *services.STATUS_FILTER_CHOICES],
+    )
+    date_from = GovukDateField(label="Received from", required=False)
+    date_to = GovukDateField(label="Received up to", required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error(
+                "date_to", "The ‘received up to’ date must be the same as or after the ‘from’ date"
+            )
+        return cleaned
+
+    def filters(self) -> services.RegisterFilters:
+        if not self.is_bound or not self.is_valid():
+            return services.RegisterFilters()
+        return services.RegisterFilters(
+            **{name: value for name, value in self.cleaned_data.items() if value}
+        )
+
+
+# --- the dashboard and logging -----------------------------------------------------------------
+
+
+@roles_required(*STAFF_ROLES)
+def sar_request_list(request):
+    rows = services.dashboard_rows(services.open_requests(request.user))
+    return render(
+        request,
+        "sar/request_list.html",
+        {
+            "rows": rows,
+            "overdue": sum(row.overdue for row in rows),
+            "is_handler": bool(roles_of(request.user) & HANDLER_ROLES),
+        },
+    )
+
+
+@roles_required(*STAFF_ROLES)
+def sar_request_log(request):
+    user = request.user
+    people = Person.objects.visible_to(user)
+    chosen = request.POST.get("person") or request.GET.get("person", "")
+    person = None
+    if chosen and chosen != "none":
+        person = people.filter(pk=chosen).first() if chosen.isdigit() else None
+        if person is None:
+            # Outside the user's scope or not there: the same answer, start again.
+            return redirect("sar_request_log")
+    if not chosen:
+        find_form = PersonFindForm(request.GET or None)
+        results = None
+        if find_form.is_bound and find_form.is_valid() and find_form.cleaned_data["q"]:
+            term = " ".join(find_form.cleaned_data["q"].split())
+            results = list(people.search(term).prefetch_related("markers")[:SEARCH_RESULTS])
+        return render(
+            request, "sar/request_find_person.html", {"find_form": find_form, "results": results}
+        )
+
+    if request.method == "POST":
+        form = LogRequestForm(request.POST, person=person)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                rights_request = services.rights_request_create(
+                    logged_by=user,
+                    kind=data["kind"],
+                    channel=data["channel"],
+                    person=person,
+                    requester_name=data["requester_name"],
+                    requester_email=data["requester_email"],
+                    requester_address=data["requester_address"],
+                    details=data["details"],
+                    date_from=data["date_from"],
+                    date_to=data["date_to"],
+                    received_on=data["received_on"],
+                    identity_required=data["identity_required"] == "yes",
+                    identity_received_on=data["identity_received_on"],
+                    representative=data.get("representative"),
+                    handler=None if roles_of(user) & HANDLER_ROLES else user,
+                )
+            except ValidationError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(request, "Request %s is logged." % rights_request.reference)
+                return redirect("sar_request_detail", pk=rights_request.pk)
+    else:
+        form = LogRequestForm(
+            initial={"received_on": timezone.localdate(), "identity_required": "no"},
+            person=person,
+        )
+    return render(
+        request,
+        "sar/request_log.html",
+        {
+            "form": form,
+            "person": person,
+            "person_value": person.pk if person else "none",
+            "markers": person.active_markers() if person else [],
+        },
+    )
+
+
+# --- one request -------------------------------------------------------------------------------
+
+
+def _request_or_404(user, pk) -> SubjectAccessRequest:
+    return get_visible_or_404(
+        SubjectAccessRequest.objects.select_related(
+            "person", "handler", "logged_by", "representative"
+        ).prefetch_related("person__markers"),
+        user,
+        pk=pk,
+    )
+
+
+def _render_detail(request, rights_request, *, forms_given=None, status=200):
+    user = request.user
+    record_access(user=user, obj=rights_request)
+    today = timezone.localdate()
+    stops = list(rights_request.clock_stops.select_related("stopped_by"))
+    open_stop = next((stop for stop in stops if stop.restarted_on is None), None)
+    is_open = rights_request.is_open()
+    running = rights_request.status in services.RUNNING_STATUSES
+    first_month = services.first_month_due_date(rights_request)
+    may = {
+        "identity": is_open and rights_request.status == Status.AWAITING_IDENTITY,
+        "stop": is_open and running,
+        "restart": is_open and open_stop is not None,
+        "extend": is_open
+        and first_month is not None
+        and today <= first_month
+        and rights_request.extension_months < 2,
+        "assign": is_open and bool(roles_of(user) & HANDLER_ROLES),
+        "complete": is_open and rights_request.kind != Kind.ACCESS,
+    }
+    blank = {
+        "identity": IdentityForm(initial={"on": today}),
+        "stop": StopForm(initial={"on": today}),
+        "restart": RestartForm(initial={"on": today}),
+        "extend": ExtendForm(initial={"told_on": today}),
+        "assign": AssignForm(initial={"handler": rights_request.handler_id}),
+        "complete": CompleteForm(),
+    }
+    action_forms = {
+        name: (forms_given or {}).get(name) or blank[name]
+        for name, allowed in may.items()
+        if allowed
+    }
+    days_left = None
+    if rights_request.due_date is not None:
+        days_left = services.clock.working_days_between(today, rights_request.due_date)
+    person = rights_request.person
+    return render(
+        request,
+        "sar/request_detail.html",
+        {
+            "rights_request": rights_request,
+            "person": person,
+            "markers": person.active_markers() if person else [],
+            "changes": list(rights_request.due_date_changes.select_related("changed_by")),
+            "stops": stops,
+            "open_stop": open_stop,
+            "first_month": first_month,
+            "days_left": days_left,
+            "overdue": running and days_left is not None and days_left < 0,
+            "forms": action_forms,
+            "error_form": next(iter((forms_given or {}).values()), None),
+        },
+        status=status,
+    )
+
+
+@roles_required(*STAFF_ROLES)
+def sar_request_detail(request, pk):
+    return _render_detail(request, _request_or_404(request.user, pk))
+
+
+def _action(request, pk, *, name, form_class, call, done):
+    """A POST-only clock action: validate, call the service, or show the page with the errors."""
+    rights_request = _request_or_404(request.user, pk)
+    if request.method != "POST":
+        return redirect("sar_request_detail", pk=rights_request.pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            call(rights_request, form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, done)
+            return redirect("sar_request_detail", pk=rights_request.pk)
+    return _render_detail(request, rights_request, forms_given={name: form}, status=400)
+
+
+@roles_required(*STAFF_ROLES)
+def sar_request_identity(request, pk):
+    return _action(
+        request,
+        pk,
+        name="identity",
+        form_class=IdentityForm,
+        call=lambda r, data: services.identity_received(
+            request=r, recorded_by=request.user, on=data["on"]
+        ),
+        done="Identity evidence recorded. The clock runs from the day it arrived.",
+    )
+
+
+@roles_required(*STAFF_ROLES)
+def sar_request_stop(request, pk):
+    return _action(
+        request,
+        pk,
+        name="stop",
+        form_class=StopForm,
+        call=lambda r, data: services.clock_stop(
+            request=r, stopped_by=request.user, on=data["on"], reason=data["reason"]
+        ),
+        done="The clock is stopped until the clarification arrives.",
+    )
+
+
+@roles_required(*STAFF_ROLES)
+def sar_request_restart(request, pk):
+    return _action(
+        request,
+        pk,
+        name="restart",
+        form_class=RestartForm,
+        call=lambda r, data: services.clock_restart(
+            request=r, restarted_by=request.user, on=data["on"]
+        ),
+        done="The clock is running again. The days it stood stopped are added to the due date.",
+    )
+
+
+@roles_required(*STAFF_ROLES)
+def sar_request_extend(request, pk):
+    return _action(
+        request,
+        pk,
+        name="extend",
+        form_class=ExtendForm,
+        call=lambda r, data: services.extend(
+            request=r,
+            extended_by=request.user,
+            months=data["months"],
+            reason=data["reason"],
+            told_on=data["told_on"],
+        ),
+        done="The extension is recorded and the due date moved.",
+    )
+
+
+@roles_required(*HANDLER_ROLES)
+def sar_request_assign(request, pk):
+    return _action(
+        request,
+        pk,
+        name="assign",
+        form_class=AssignForm,
+        call=lambda r, data: services.assign_handler(
+            request=r, assigned_by=request.user, handler=data["handler"]
+        ),
+        done="The handler is recorded.",
+    )
+
+
+@roles_required(*STAFF_ROLES)
+def sar_request_complete(request, pk):
+    return _action(
+        request,
+        pk,
+        name="complete",
+        form_class=CompleteForm,
+        call=lambda r, data: services.complete(
+            request=r,
+            completed_by=request.user,
+            outcome=data["outcome"],
+            refused=data["result"] == "refused",
+        ),
+        done="The request is closed and the outcome recorded.",
+    )
+
+
+# --- the register ------------------------------------------------------------------------------
+
+
+def _filtered(request):
+    form = RegisterFilterForm(request.GET or None)
+    filters = form.filters()
+    return form, filters, services.register_requests(request.user, filters)
+
+
+def _export_query(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _render_register(request, form, filters, requests):
+    page = paginate(request, requests, label="Register pages")
+    today = timezone.localdate()
+    return render(
+        request,
+        "sar/register_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": [services.register_row(r, today) for r in page.object_list],
+            "filtering": filters.is_set(),
+            "export_query": _export_query(request),
+        },
+    )
+
+
+@roles_required(*REGISTER_ROLES)
+def sar_register(request):
+    return _render_register(request, *_filtered(request))
+
+
+@roles_required(*REGISTER_ROLES)
+def sar_register_csv(request):
+    form, filters, requests = _filtered(request)
+    if form.errors:
+        # Nothing leaves the system on filters the officer did not mean: show the errors.
+        return _render_register(request, form, filters, requests)
+    today = timezone.localdate()
+    rows = [services.register_row(r, today) for r in requests]
+    services.register_export_record(exported_by=request.user, filters=filters, rows=rows)
+    # The byte-order mark lets spreadsheet programs read names with accents correctly.
+    response = HttpResponse(
+        "\ufeff" + services.register_csv(rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        'attachment; filename="rights-request-register-%s.csv"' % today.isoformat()
+    )
+    return response
+
+
+@roles_required(*FIGURES_ROLES)
+def sar_figures(request):
+    return render(
+        request,
+        "sar/register_figures.html",
+        {"figures": services.monthly_figures(), "suppressed": SUPPRESSED},
+    )
+
+
+urlpatterns = [
+    path("", sar_request_list, name="sar_request_list"),
+    path("new/", sar_request_log, name="sar_request_log"),
+    path("<int:pk>/", sar_request_detail, name="sar_request_detail"),
+    path("<int:pk>/identity/", sar_request_identity, name="sar_request_identity"),
+    path("<int:pk>/stop/", sar_request_stop, name="sar_request_stop"),
+    path("<int:pk>/restart/", sar_request_restart, name="sar_request_restart"),
+    path("<int:pk>/extend/", sar_request_extend, name="sar_request_extend"),
+    path("<int:pk>/assign/", sar_request_assign, name="sar_request_assign"),
+    path("<int:pk>/complete/", sar_request_complete, name="sar_request_complete"),
+    path("register/", sar_register, name="sar_register"),
+    path("register/export.csv", sar_register_csv, name="sar_register_csv"),
+    path("register/figures/", sar_figures, name="sar_figures"),
+]
