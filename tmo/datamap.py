@@ -45,6 +45,21 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class WithheldFromSubject:
+    """Rows a subject access answer holds back automatically, and the exemption relied on.
+
+    `lookups` are ORM lookups (as pairs) marking a row withheld; `exemption` is the code of the
+    exemption (sar's exemption choices) and `reason` the text shown in the bundle's index."""
+
+    lookups: tuple[tuple[str, object], ...]
+    exemption: str
+    reason: str
+
+    def row_filter(self) -> Q:
+        return Q(**dict(self.lookups))
+
+
+@dataclass(frozen=True)
 class PersonalData:
     category: str
     purpose: str
@@ -69,6 +84,8 @@ class PersonalData:
     condition: str = ""
     source: str = ""
     recipients: str = ""
+    # Rows the subject is never shown in a subject access answer, with the exemption relied on.
+    withheld_from_subject: WithheldFromSubject | None = None
     model: type | None = field(default=None, compare=False)
 
     @property

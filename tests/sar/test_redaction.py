@@ -1,0 +1,68 @@
+"""Redaction proposals from the register and common identifier patterns; safety holds."""
+
+from records.models import Marker
+from sar import redaction
+from sar.models.bundles import REDACTED_MARK
+from tests.factories import MarkerFactory, PersonFactory, PropertyFactory, tenant_in_patch
+
+Kind = redaction.Kind
+
+
+def _found(register, text):
+    return {(p.text, p.kind, p.mandatory) for p in register.propose("notes", text)}
+
+
+def test_other_people_s_details_are_proposed_and_the_requester_s_are_not(db, patch):
+    requester = tenant_in_patch(patch, first_name="Alice", last_name="Own", phone="07700 900001")
+    PersonFactory(
+        first_name="Brian",
+        last_name="Other",
+        phone="07700 900555",
+        ni_number="QQ112233A",
+        email="brian@mail.example",
+    )
+    register = redaction.Register(requester)
+    found = _found(
+        register,
+        "Alice Own said Brian Other (07700900555, qq 11 22 33 a, brian@mail.example) shouts. "
+        "Call Alice on 07700 900001. Unknown caller 020 7946 0000, stranger@else.example.",
+    )
+    texts = {text for text, _, _ in found}
+    assert "Brian Other" in texts
+    assert "07700900555" in texts and "qq 11 22 33 a" in texts and "brian@mail.example" in texts
+    assert "020 7946 0000" in texts and "stranger@else.example" in texts  # patterns
+    assert "Alice Own" not in texts and "07700 900001" not in texts
+    assert not any(mandatory for _, _, mandatory in found)
+
+
+def test_a_safety_protected_detail_is_always_redacted(db, patch):
+    requester = tenant_in_patch(patch)
+    victim = PersonFactory(
+        correspondence_address="12 Hidden Road\nLondon\nE9 9QQ", phone="07700 900777"
+    )
+    MarkerFactory(person=victim, kind=Marker.Kind.SAFE_ADDRESS, details="Refuge in Leeds")
+    register = redaction.Register(requester)
+    found = _found(register, "She moved to 12 Hidden Road, E9 9QQ; phone 07700900777.")
+    assert ("12 Hidden Road", Kind.SAFETY, True) in found
+    assert ("E9 9QQ", Kind.SAFETY, True) in found
+    assert ("07700900777", Kind.SAFETY, True) in found
+
+
+def test_other_homes_addresses_are_proposed(db, patch):
+    requester = tenant_in_patch(patch)
+    home = requester.household_memberships.get().tenancy.property
+    other = PropertyFactory(address_line_1="99 Elsewhere Street", postcode="SW1 1ZZ")
+    register = redaction.Register(requester)
+    found = _found(
+        register,
+        "Moved from %s to %s, %s" % (home.address_line_1, other.address_line_1, other.postcode),
+    )
+    texts = {text for text, _, _ in found}
+    assert other.address_line_1 in texts and other.postcode in texts
+    assert home.address_line_1 not in texts
+
+
+def test_apply_marks_each_span_and_merges_overlaps():
+    assert redaction.apply("Call Bob Smith now", [(5, 14)]) == "Call %s now" % REDACTED_MARK
+    assert redaction.apply("abcdef", [(0, 3), (2, 4)]) == REDACTED_MARK + "ef"
+    assert redaction.apply("abc", []) == "abc"
