@@ -432,3 +432,94 @@ class SubjectAccessRequestFactory(factory.django.DjangoModelFactory):
     received_on = factory.LazyFunction(timezone.localdate)
     identity_required = False
     status = "in_progress"
+
+
+# --- sar: bundles -----------------------------------------------------------------------------
+
+
+class BundleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sar.Bundle"
+
+    request = factory.SubFactory(SubjectAccessRequestFactory)
+    collected_by = factory.LazyFunction(lambda: user_with_role(Role.SENIOR_OFFICER))
+
+
+class SarItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sar.SarItem"
+
+    bundle = factory.SubFactory(BundleFactory)
+    request = factory.SelfAttribute("bundle.request")
+    content_type = factory.LazyAttribute(lambda o: _content_type_of(o.request.person))
+    object_id = factory.LazyAttribute(lambda o: str(o.request.person_id))
+    model_label = "records.person"
+    record_name = "Person"
+    category = "personal"
+    data = (
+        '{"fields": [{"name": "first_name", "label": "First name", "value": "Ann"}], "files": []}'
+    )
+    exemption_reason = "Held back for the reasons recorded."
+
+
+class SarRedactionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sar.SarRedaction"
+
+    item = factory.SubFactory(SarItemFactory)
+    field_name = "first_name"
+    start = 0
+    end = 3
+    text = "Ann"
+    kind = "name"
+
+
+# --- sar: portal ------------------------------------------------------------------------------
+
+
+class PortalVerificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sar.PortalVerification"
+
+    purpose = "request"
+    email = factory.Sequence(lambda n: "requester%d@mail.example" % n)
+    payload = '{"kind": "access", "name": "A Requester", "details": "All of it."}'
+
+
+class PortalRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sar.PortalRequest"
+
+    request = factory.SubFactory(SubjectAccessRequestFactory)
+    acting_for_someone = True
+    represented_name = "Someone Represented"
+    representative_relationship = "Solicitor"
+
+
+class IdentityEvidenceFactory(factory.django.DjangoModelFactory):
+    """Evidence with its encrypted file written, as the portal's upload leaves it."""
+
+    class Meta:
+        model = "sar.IdentityEvidence"
+        skip_postgeneration_save = True
+
+    request = factory.SubFactory(SubjectAccessRequestFactory)
+    original_filename = "passport.pdf"
+    content_type = "application/pdf"
+    size = 20
+
+    @factory.post_generation
+    def stored_file(self, create, extracted, **kwargs):
+        from tmo import filestore
+
+        if create:
+            filestore.write_encrypted(self.storage_name, extracted or b"%PDF-1.4 identity")
+
+
+class PortalMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sar.PortalMessage"
+
+    request = factory.SubFactory(SubjectAccessRequestFactory)
+    from_staff = False
+    body = "When will my answer come?"

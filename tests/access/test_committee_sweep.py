@@ -21,8 +21,11 @@ from tests.factories import (
     DisclosureDecisionFactory,
     DisclosureEvidenceFactory,
     EmergencyAccessFactory,
+    IdentityEvidenceFactory,
     MeetingFactory,
     ReportCopyFactory,
+    SarRedactionFactory,
+    SubjectAccessRequestFactory,
     WorkOrderFactory,
     user_with_role,
 )
@@ -31,6 +34,7 @@ from tests.urlwalk import all_routes
 MINUTES_CANARY = "CANARY-CONFIDENTIAL-MINUTE"
 REPORT_CANARY = "CANARY-REPORT-BODY"
 DISCLOSURE_CANARY = "CANARY-DISCLOSURE-PURPOSE"
+RIGHTS_CANARY = "CANARY-RIGHTS-REQUEST-DETAILS"
 # Where a granted record may be shown to a member: the papers and their home-page count.
 PAPERS_PAGES = {"committee_papers", "committee_paper_download"}
 
@@ -76,8 +80,48 @@ def sweep(db):
         response_details="Scaffolding goes up on Monday.",
         answered_by=officer,
     )
+    rights = SubjectAccessRequestFactory(person=own, details=RIGHTS_CANARY)
+    redaction = SarRedactionFactory(item__bundle__request=rights)
+    item, bundle = redaction.item, redaction.item.bundle
+    evidence_for_rights = IdentityEvidenceFactory(request=rights)
     args = {
         "person": own.pk,
+        **dict.fromkeys(
+            (
+                "sar_request_detail",
+                "sar_request_identity",
+                "sar_request_stop",
+                "sar_request_restart",
+                "sar_request_extend",
+                "sar_request_assign",
+                "sar_request_complete",
+                "sar_bundle_start",
+                "portal_request_detail",
+                "portal_request_message",
+                "portal_request_evidence",
+                "portal_bundle_download",
+                "portal_staff_messages",
+            ),
+            rights.pk,
+        ),
+        **dict.fromkeys(
+            (
+                "sar_bundle_review",
+                "sar_bundle_review_complete",
+                "sar_bundle_sign_off",
+                "sar_bundle_progress",
+                "sar_bundle_retry",
+                "sar_bundle_download",
+            ),
+            bundle.pk,
+        ),
+        "sar_bundle_item_decide": item.pk,
+        "sar_bundle_item_redact": item.pk,
+        "sar_bundle_redaction_decide": redaction.pk,
+        "portal_staff_evidence": evidence_for_rights.pk,
+        "portal_activation_code_issue": own.pk,
+        "portal_activate_email_confirm": "not-a-real-token",
+        "portal_request_confirm": "not-a-real-token",
         "disclosure_evidence": evidence.pk,
         **dict.fromkeys(
             (
@@ -157,7 +201,7 @@ def _walk(client, sweep):
 
 def _never_shown(sweep) -> list[str]:
     people = sweep["world"]["people"]
-    secrets = [MINUTES_CANARY, REPORT_CANARY, DISCLOSURE_CANARY]
+    secrets = [MINUTES_CANARY, REPORT_CANARY, DISCLOSURE_CANARY, RIGHTS_CANARY]
     for key in (OTHER, UNASSIGNED):
         secrets += [people[key].last_name, people[key].ni_number]
     secrets += [r.person.last_name for r in sweep["world"]["hr"].values()]

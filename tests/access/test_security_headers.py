@@ -20,6 +20,7 @@ PDF_SOURCES = {
     "disclosures/pack.html",
     "disclosures/work_order_pdf.html",
     "disclosures/register_pdf.html",
+    "sar/pdf/bundle.html",
 }
 
 

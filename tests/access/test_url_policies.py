@@ -16,7 +16,16 @@ def test_every_url_pattern_declares_an_access_policy():
 
 def test_public_urls_are_only_the_sign_in_pages():
     public = sorted(route.name for route in all_routes() if policy_of(route.callback).public)
-    assert public == ["admin:login", "login", "logout"]
+    assert public == [
+        "admin:login",
+        "login",
+        "logout",
+        "portal_activate",
+        "portal_activate_email",
+        "portal_activate_email_confirm",
+        "portal_request_confirm",
+        "portal_request_form",
+    ]
 
 
 def undeclared_view(request):
