@@ -597,3 +597,16 @@ def test_the_portal_home_lists_only_my_requests_in_few_queries(
     with django_assert_max_num_queries(12):
         response = client.get(reverse("portal_home"))
     assert len(set(re.findall(rb"portal/requests/\d+/", response.content))) == 3
+
+
+@pytest.mark.django_db
+def test_the_demo_tenant_account_is_linked_to_its_tenant():
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from sar.models import ResidentLink
+
+    call_command("seed_demo", "--homes", "20", verbosity=0)
+    account = get_user_model().objects.get(username="tenant")
+    link = ResidentLink.objects.get(user=account)
+    assert link.person.full_name == account.get_full_name()
