@@ -523,3 +523,13 @@ class PortalMessageFactory(factory.django.DjangoModelFactory):
     request = factory.SubFactory(SubjectAccessRequestFactory)
     from_staff = False
     body = "When will my answer come?"
+
+
+class InternalReviewFactory(factory.django.DjangoModelFactory):
+    """A requester's complaint about a completed request, waiting for a decision."""
+
+    class Meta:
+        model = "sar.InternalReview"
+
+    request = factory.SubFactory(SubjectAccessRequestFactory, status="completed")
+    grounds = "You left out my repair reports from 2024."

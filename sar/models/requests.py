@@ -10,7 +10,7 @@ from access.roles import STAFF_ROLES, Role, roles_of
 from tmo.datamap import Category, LawfulBasis, PersonalData, Retention
 from tmo.fields import EncryptedCharField, EncryptedTextField
 
-__all__ = ["ClockStop", "DueDateChange", "SubjectAccessRequest"]
+__all__ = ["ClockStop", "DueDateChange", "InternalReview", "SubjectAccessRequest"]
 
 HANDLER_ROLES = {Role.SENIOR_OFFICER, Role.DATA_PROTECTION_LEAD}
 
@@ -200,3 +200,48 @@ class DueDateChange(models.Model):
 
     def __str__(self):
         return "%s -> %s" % (self.old_due_date, self.new_due_date)
+
+
+class InternalReview(models.Model):
+    """A requester's challenge to the answer, decided by someone other than the original handler.
+    Whatever the outcome, the reply tells them of their right to complain to the ICO."""
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("Upheld: we got it wrong and will put it right")
+        PARTLY = "partly", _("Partly upheld")
+        NOT_UPHELD = "not_upheld", _("Not upheld: the answer stands")
+
+    request = models.ForeignKey(
+        SubjectAccessRequest, on_delete=models.CASCADE, related_name="internal_reviews"
+    )
+    grounds = EncryptedTextField(help_text="What the requester disagrees with, in their words.")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome_details = EncryptedTextField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+
+    personal_data = PersonalData(
+        category=Category.PERSONAL,
+        purpose="Reviewing a requester's complaint about the answer to their rights request.",
+        lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
+        retention=Retention(years=2, after="the review is decided", field="decided_at"),
+        sensitive_fields=("grounds", "outcome_details"),
+        subject_paths=("request__person",),
+        source="The requester, and the reviewing officer.",
+    )
+
+    def __str__(self):
+        return "Internal review of %s" % self.request.reference
+
+    def is_decided(self) -> bool:
+        return self.decided_at is not None

@@ -767,3 +767,135 @@ def monthly_figures(today: datetime.date | None = None) -> dict:
         "rows": list(zip(labels, cells[:-1], strict=True)),
         "totals": cells[-1],
     }
+
+
+# --- complaints: internal review -----------------------------------------------------------------
+
+# Every final reply to an internal review tells the requester of this right, whatever the outcome.
+ICO_COMPLAINT_TEXT = (
+    "If you are still unhappy, you have the right to complain to the Information Commissioner's "
+    "Office (ICO), the UK regulator for data protection: online at ico.org.uk/make-a-complaint "
+    "or by phone on 0303 123 1113."
+)
+REVIEWABLE_STATUSES = (Status.COMPLETED, Status.REFUSED)
+
+
+def open_review_of(request: SubjectAccessRequest):
+    from sar.models import InternalReview
+
+    return InternalReview.objects.filter(request=request, decided_at__isnull=True).first()
+
+
+def may_ask_for_review(request: SubjectAccessRequest) -> bool:
+    """Only an answered request can be challenged, and one review runs at a time."""
+    return request.status in REVIEWABLE_STATUSES and open_review_of(request) is None
+
+
+def may_decide_review(user, request: SubjectAccessRequest) -> bool:
+    """A senior officer or the DPO, never the handler whose answer is being reviewed."""
+    return bool(roles_of(user) & HANDLER_ROLES) and request.handler_id != user.pk
+
+
+@transaction.atomic
+def internal_review_request(*, account, request: SubjectAccessRequest, grounds: str):
+    """A requester asks, through the portal, for the answer to their request to be reviewed."""
+    from django.core.exceptions import PermissionDenied
+
+    from sar.models import InternalReview
+    from sar.services.portal import portal_request_for
+
+    if portal_request_for(account, request.pk) is None:
+        raise PermissionDenied
+    request = _locked(request)
+    if not may_ask_for_review(request):
+        raise ValidationError(
+            "A review can only be asked for once we have answered, and one at a time."
+        )
+    if not (grounds or "").strip():
+        raise ValidationError({"grounds": "Enter what you disagree with"})
+    review = InternalReview.objects.create(request=request, grounds=grounds.strip())
+    record_event(actor=account, obj=request, event="sar_review_requested", review=review.pk)
+    return review
+
+
+@transaction.atomic
+def internal_review_decide(*, review, decided_by, outcome: str, details: str):
+    """Record the review's outcome. The requester is emailed that a reply is waiting, never what
+    it says: the reply, with their right to complain to the ICO, is read in the portal."""
+    from django.core.exceptions import PermissionDenied
+
+    from sar.models import InternalReview
+
+    review = InternalReview.objects.select_for_update().select_related("request").get(pk=review.pk)
+    request = review.request
+    if not SubjectAccessRequest.objects.visible_to(decided_by).filter(pk=request.pk).exists():
+        raise PermissionDenied
+    if not may_decide_review(decided_by, request):
+        raise ValidationError(
+            "The review must be decided by a senior officer or the data protection lead who did "
+            "not handle the request."
+        )
+    if review.is_decided():
+        raise ValidationError("This review has already been decided.")
+    errors = {}
+    if outcome not in InternalReview.Outcome.values:
+        errors["review_outcome"] = "Choose the outcome of the review"
+    if not (details or "").strip():
+        errors["outcome_details"] = "Enter the reply to the requester"
+    if errors:
+        raise ValidationError(errors)
+    review.reviewer = decided_by
+    review.outcome = outcome
+    review.outcome_details = details.strip()
+    review.decided_at = timezone.now()
+    review.save(update_fields=["reviewer", "outcome", "outcome_details", "decided_at"])
+    record_event(
+        actor=decided_by, obj=request, event="sar_review_decided", review=review.pk, outcome=outcome
+    )
+    if request.requester_email:
+        from django.conf import settings
+
+        to, reference = request.requester_email, request.reference
+        transaction.on_commit(
+            lambda: send_mail(
+                "A reply about your request %s" % reference,
+                "The reply to your request for a review is waiting for you. Sign in to read it.",
+                settings.DEFAULT_FROM_EMAIL,
+                [to],
+                fail_silently=False,
+            )
+        )
+    return review
+
+
+# --- the register as a PDF -----------------------------------------------------------------------
+
+
+def register_pdf(rows: list[RegisterRow], *, filters: RegisterFilters, exported_by) -> bytes:
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "sar/pdf/register.html",
+        {
+            "rows": rows,
+            "filters": {k: v for k, v in filters.as_audit().items() if v},
+            "exported_by": exported_by.get_full_name() or exported_by.get_username(),
+            "exported_at": timezone.localtime(),
+        },
+    )
+    return HTML(string=html).write_pdf()
+
+
+@transaction.atomic
+def register_pdf_export_record(*, exported_by, filters: RegisterFilters, rows: list[RegisterRow]):
+    """One audit entry per PDF export naming the filters and the requests it held."""
+    return record_event(
+        actor=exported_by,
+        obj=exported_by,
+        event="sar_register_exported",
+        format="pdf",
+        filters=filters.as_audit(),
+        count=len(rows),
+        references=[row.reference for row in rows],
+    )

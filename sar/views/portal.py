@@ -25,6 +25,7 @@ from records.services import person_open, record_open
 from sar.models import IdentityEvidence, PortalVerification, SubjectAccessRequest
 from sar.models.requests import HANDLER_ROLES
 from sar.services import portal as services
+from sar.services import requests as request_services
 from tmo.forms import GovukFormMixin
 
 CODE_ISSUER_ROLES = (Role.HOUSING_OFFICER, Role.SENIOR_OFFICER, Role.DATA_PROTECTION_LEAD)
@@ -173,6 +174,15 @@ class OptionalEvidenceForm(GovukFormMixin, forms.Form):
 class MessageForm(GovukFormMixin, forms.Form):
     body = forms.CharField(
         label="Your message", max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class ReviewForm(GovukFormMixin, forms.Form):
+    grounds = forms.CharField(
+        label="What do you disagree with?",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": "Enter what you disagree with"},
     )
 
 
@@ -375,6 +385,9 @@ def portal_request_detail(request, pk):
             "evidence": found.identity_evidence.all(),
             "bundle": services.bundle_offered(found),
             "form": MessageForm(),
+            "reviews": found.internal_reviews.all(),
+            "may_ask_for_review": request_services.may_ask_for_review(found),
+            "ico_text": request_services.ICO_COMPLAINT_TEXT,
         },
     )
 
@@ -394,6 +407,25 @@ def portal_request_message(request, pk):
             messages.success(request, "Your message has been sent.")
             return redirect("portal_request_detail", pk=found.pk)
     return render(request, "sar/portal_message_form.html", {"form": form, "sar": found})
+
+
+@roles_required(Role.TENANT)
+def portal_request_review(request, pk):
+    found = _mine_or_404(request, pk)
+    if not request_services.may_ask_for_review(found):
+        return redirect("portal_request_detail", pk=found.pk)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            request_services.internal_review_request(
+                account=request.user, request=found, grounds=form.cleaned_data["grounds"]
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "Your request for a review has been sent.")
+            return redirect("portal_request_detail", pk=found.pk)
+    return render(request, "sar/portal_review_form.html", {"form": form, "sar": found})
 
 
 @roles_required(Role.TENANT)
@@ -518,6 +550,7 @@ urlpatterns = [
     path("requests/new/", portal_request_new, name="portal_request_new"),
     path("requests/<int:pk>/", portal_request_detail, name="portal_request_detail"),
     path("requests/<int:pk>/message/", portal_request_message, name="portal_request_message"),
+    path("requests/<int:pk>/review/", portal_request_review, name="portal_request_review"),
     path("requests/<int:pk>/identity/", portal_request_evidence, name="portal_request_evidence"),
     path("requests/<int:pk>/bundle/", portal_bundle_download, name="portal_bundle_download"),
     path("staff/requests/<int:pk>/", portal_staff_messages, name="portal_staff_messages"),

@@ -20,7 +20,7 @@ from access.roles import STAFF_ROLES, Role, roles_of
 from records.forms.people import GovukDateField
 from records.models import AuthorisedRepresentative, Person
 from records.views.common import paginate
-from sar.models import SubjectAccessRequest
+from sar.models import InternalReview, SubjectAccessRequest
 from sar.models.requests import HANDLER_ROLES
 from sar.services import requests as services
 from tmo.audit import record_access
@@ -187,6 +187,22 @@ class CompleteForm(GovukFormMixin, forms.Form):
     )
 
 
+class ReviewDecideForm(GovukFormMixin, forms.Form):
+    review_outcome = forms.ChoiceField(
+        label="Outcome of the review",
+        choices=InternalReview.Outcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the outcome of the review"},
+    )
+    outcome_details = forms.CharField(
+        label="Reply to the requester",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="The requester reads this in the portal, followed by their right to complain "
+        "to the Information Commissioner's Office.",
+        error_messages={"required": "Enter the reply to the requester"},
+    )
+
+
 class RegisterFilterForm(GovukFormMixin, forms.Form):
     kind = forms.ChoiceField(
         label="Type", required=False, choices=[("", "Any type"), *Kind.choices]
@@ -320,6 +336,8 @@ def _render_detail(request, rights_request, *, forms_given=None, status=200):
     is_open = rights_request.is_open()
     running = rights_request.status in services.RUNNING_STATUSES
     first_month = services.first_month_due_date(rights_request)
+    reviews = list(rights_request.internal_reviews.select_related("reviewer"))
+    open_review = next((review for review in reviews if not review.is_decided()), None)
     may = {
         "identity": is_open and rights_request.status == Status.AWAITING_IDENTITY,
         "stop": is_open and running,
@@ -330,6 +348,7 @@ def _render_detail(request, rights_request, *, forms_given=None, status=200):
         and rights_request.extension_months < 2,
         "assign": is_open and bool(roles_of(user) & HANDLER_ROLES),
         "complete": is_open and rights_request.kind != Kind.ACCESS,
+        "review": open_review is not None and services.may_decide_review(user, rights_request),
     }
     blank = {
         "identity": IdentityForm(initial={"on": today}),
@@ -338,6 +357,7 @@ def _render_detail(request, rights_request, *, forms_given=None, status=200):
         "extend": ExtendForm(initial={"told_on": today}),
         "assign": AssignForm(initial={"handler": rights_request.handler_id}),
         "complete": CompleteForm(),
+        "review": ReviewDecideForm(),
     }
     action_forms = {
         name: (forms_given or {}).get(name) or blank[name]
@@ -362,6 +382,10 @@ def _render_detail(request, rights_request, *, forms_given=None, status=200):
             "days_left": days_left,
             "overdue": running and days_left is not None and days_left < 0,
             "forms": action_forms,
+            "reviews": reviews,
+            "open_review": open_review,
+            "reviewer_barred": open_review is not None
+            and not services.may_decide_review(user, rights_request),
             "error_form": next(iter((forms_given or {}).values()), None),
         },
         status=status,
@@ -481,6 +505,27 @@ def sar_request_complete(request, pk):
     )
 
 
+@roles_required(*HANDLER_ROLES)
+def sar_request_review(request, pk):
+    return _action(
+        request,
+        pk,
+        name="review",
+        form_class=ReviewDecideForm,
+        call=lambda r, data: services.internal_review_decide(
+            review=services.open_review_of(r) or _no_open_review(),
+            decided_by=request.user,
+            outcome=data["review_outcome"],
+            details=data["outcome_details"],
+        ),
+        done="The review is decided. The requester has been told a reply is waiting.",
+    )
+
+
+def _no_open_review():
+    raise ValidationError("There is no review waiting for a decision.")
+
+
 # --- the register ------------------------------------------------------------------------------
 
 
@@ -536,6 +581,22 @@ def sar_register_csv(request):
     return response
 
 
+@roles_required(*REGISTER_ROLES)
+def sar_register_pdf(request):
+    form, filters, requests = _filtered(request)
+    if form.errors:
+        return _render_register(request, form, filters, requests)
+    today = timezone.localdate()
+    rows = [services.register_row(r, today) for r in requests]
+    services.register_pdf_export_record(exported_by=request.user, filters=filters, rows=rows)
+    pdf = services.register_pdf(rows, filters=filters, exported_by=request.user)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        'attachment; filename="rights-request-register-%s.pdf"' % today.isoformat()
+    )
+    return response
+
+
 @roles_required(*FIGURES_ROLES)
 def sar_figures(request):
     return render(
@@ -557,5 +618,7 @@ urlpatterns = [
     path("<int:pk>/complete/", sar_request_complete, name="sar_request_complete"),
     path("register/", sar_register, name="sar_register"),
     path("register/export.csv", sar_register_csv, name="sar_register_csv"),
+    path("<int:pk>/review/", sar_request_review, name="sar_request_review"),
+    path("register/export.pdf", sar_register_pdf, name="sar_register_pdf"),
     path("register/figures/", sar_figures, name="sar_figures"),
 ]

@@ -21,6 +21,7 @@ PDF_SOURCES = {
     "disclosures/work_order_pdf.html",
     "disclosures/register_pdf.html",
     "sar/pdf/bundle.html",
+    "sar/pdf/register.html",
 }
 
 
