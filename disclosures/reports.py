@@ -8,10 +8,8 @@ Time to decide is counted in working days: days after the request was received u
 the day it was decided, leaving out weekends and bank holidays in England.
 """
 
-import csv
 import datetime
 import functools
-import io
 import statistics
 from dataclasses import dataclass, field
 
@@ -22,6 +20,7 @@ from django.utils import timezone
 
 from disclosures.models import Basis, DisclosureDecision, DisclosureRequest, RequesterType
 from tmo.audit import record_event
+from tmo.reports import Cell, csv_text, hide_complements, is_small
 
 Outcome = DisclosureDecision.Outcome
 
@@ -50,8 +49,6 @@ BASIS_SHORT = {
     Basis.SHARING_AGREEMENT: "Data sharing agreement",
 }
 
-SMALL_NUMBER = 5  # counts from 1 to SMALL_NUMBER - 1 are not shown
-SUPPRESSED = "fewer than %d" % SMALL_NUMBER
 FIGURES_MONTHS = 12
 
 
@@ -206,40 +203,28 @@ CSV_COLUMNS = (
     "Decided by",
     "Working days to decide",
 )
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value) -> str:
-    """The cell as text a spreadsheet will show, never run: a leading quote defuses a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def register_csv(rows: list[RegisterRow]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow(
-            [
-                neutralise(value)
-                for value in (
-                    row.reference,
-                    row.received_on.isoformat(),
-                    row.requester_type,
-                    row.organisation,
-                    row.person_name,
-                    row.basis,
-                    row.outcome_label,
-                    row.status,
-                    row.decided_on.isoformat() if row.decided_on else "",
-                    row.decided_by,
-                    "" if row.working_days is None else row.working_days,
-                )
-            ]
-        )
-    return out.getvalue()
+    return csv_text(
+        CSV_COLUMNS,
+        (
+            (
+                row.reference,
+                row.received_on.isoformat(),
+                row.requester_type,
+                row.organisation,
+                row.person_name,
+                row.basis,
+                row.outcome_label,
+                row.status,
+                row.decided_on.isoformat() if row.decided_on else "",
+                row.decided_by,
+                "" if row.working_days is None else row.working_days,
+            )
+            for row in rows
+        ),
+    )
 
 
 def register_pdf(rows: list[RegisterRow], *, filters: RegisterFilters, exported_by) -> bytes:
@@ -278,15 +263,6 @@ def register_export_record(
 # --- anonymised monthly figures -----------------------------------------------------------------
 
 
-@dataclass
-class Cell:
-    value: int
-    suppressed: bool = False
-
-    def __str__(self):
-        return SUPPRESSED if self.suppressed else str(self.value)
-
-
 def suppress(table: list[list[int]]) -> list[list[Cell]]:
     """Counts with their totals, small numbers hidden so that no hidden count can be worked back.
 
@@ -299,19 +275,11 @@ def suppress(table: list[list[int]]) -> list[list[Cell]]:
     columns = len(table[0]) if table else 0
     grid = [[*row, sum(row)] for row in table]
     grid.append([sum(row[c] for row in grid) for c in range(columns + 1)])
-    cells = [[Cell(value, 0 < value < SMALL_NUMBER) for value in row] for row in grid]
-    lines = [list(row) for row in cells] + [[row[c] for row in cells] for c in range(columns + 1)]
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            hidden = [cell for cell in line if cell.suppressed]
-            if len(hidden) != 1:
-                continue
-            shown = [cell for cell in line if not cell.suppressed and cell.value > 0]
-            if shown:
-                min(shown, key=lambda cell: cell.value).suppressed = True
-                changed = True
+    cells = [[Cell(value, is_small(value)) for value in row] for row in grid]
+    # Rows before columns: the order the register's figures have always been suppressed in.
+    hide_complements(
+        [list(row) for row in cells] + [[row[c] for row in cells] for c in range(columns + 1)]
+    )
     return cells
 
 

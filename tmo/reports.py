@@ -46,6 +46,14 @@ def suppress(table: list[list[int]], *, row_totals: bool = True) -> list[list[Ce
     lines = [[row[c] for row in cells] for c in range(width)]
     if row_totals:
         lines += [list(row) for row in cells]
+    hide_complements(lines)
+    return cells
+
+
+def hide_complements(lines: list[list[Cell]]) -> None:
+    """Secondary suppression over `lines` (each a run of cells that adds up), in their order:
+    while a line has exactly one hidden cell, hide its smallest other non-zero cell too. The
+    order decides which cell goes when two lines compete, so callers keep theirs."""
     changed = True
     while changed:
         changed = False
@@ -57,7 +65,6 @@ def suppress(table: list[list[int]], *, row_totals: bool = True) -> list[list[Ce
             if shown:
                 min(shown, key=lambda cell: cell.value).suppressed = True
                 changed = True
-    return cells
 
 
 def neutralise(value) -> str:

@@ -14,6 +14,7 @@ from disclosures.models import Basis, RequesterType
 from records.forms.people import GovukDateField
 from records.views.common import paginate
 from tmo.forms import GovukFormMixin
+from tmo.reports import SUPPRESSED
 
 REGISTER_ROLES = (Role.SENIOR_OFFICER, Role.DATA_PROTECTION_LEAD)
 # The figures hold no personal data: counts only, small ones suppressed.
@@ -131,7 +132,7 @@ def disclosure_figures(request):
     return render(
         request,
         "disclosures/register_figures.html",
-        {"figures": reports.monthly_figures(), "suppressed": reports.SUPPRESSED},
+        {"figures": reports.monthly_figures(), "suppressed": SUPPRESSED},
     )
 
 

@@ -20,6 +20,7 @@ PDF_SOURCES = {
     "disclosures/pack.html",
     "disclosures/work_order_pdf.html",
     "disclosures/register_pdf.html",
+    "includes/register_pdf_style.html",
     "sar/pdf/bundle.html",
     "sar/pdf/register.html",
 }
