@@ -5,7 +5,11 @@ run) and lists the errors for the error summary with links to the right input, s
 any field through one include: templates/includes/field.html.
 """
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 
 BASE_CLASSES = {
@@ -87,6 +91,36 @@ def add_service_error(form: forms.Form, error: ValidationError, field: str | Non
         return
     for message in error.messages:
         form.add_error(field, message)
+
+
+T = TypeVar("T")
+
+
+def run_service(
+    request,
+    form,
+    action: Callable[[dict], T],
+    *,
+    success: str | Callable[[T], str],
+    error_field: str | None = None,
+) -> T | None:
+    """Once `form` is submitted and valid, call the service through `action(cleaned_data)` and
+    flash `success` (worked out from what the service returned, when it is a function).
+
+    A service refuses with a ValidationError after the form's own checks, for a reason only it
+    knows (the request was decided meanwhile, say): that goes onto the form, so the page shows it
+    and nothing is saved. Returns what the service returned (every one returns what it saved),
+    or None when the page is to be shown again.
+    """
+    if not form.is_bound or not form.is_valid():
+        return None
+    try:
+        result = action(form.cleaned_data)
+    except ValidationError as error:
+        add_service_error(form, error, error_field)
+        return None
+    messages.success(request, success(result) if callable(success) else success)
+    return result
 
 
 def kind_of(widget) -> str:

@@ -30,9 +30,9 @@ from disclosures.forms import (
     item_groups,
 )
 from disclosures.models import DisclosureDecision, DisclosureEvidence, DisclosureRequest
-from disclosures.views.common import run_service
 from records.models import Person
 from records.services import person_open, record_open
+from tmo.forms import run_service
 
 DECIDER_ROLES = tuple(services.DECIDER_ROLES)
 DPO = Role.DATA_PROTECTION_LEAD

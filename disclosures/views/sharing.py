@@ -14,11 +14,10 @@ from access.roles import STAFF_ROLES, Role, roles_of
 from disclosures import sharing
 from disclosures.forms import disclosable_choices
 from disclosures.models import Basis, DataSharingAgreement, InformationEnquiry, WorkOrder
-from disclosures.views.common import run_service
 from records.forms.people import GovukDateField
 from records.models import Contractor, Person, Property, Tenancy
 from records.views.common import paginate
-from tmo.forms import GovukFormMixin
+from tmo.forms import GovukFormMixin, run_service
 
 AGREEMENT_MANAGERS = sorted(sharing.AGREEMENT_MANAGER_ROLES)
 WORK_ORDER_ROLES = sorted(sharing.WORK_ORDER_ROLES)

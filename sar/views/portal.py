@@ -26,7 +26,7 @@ from sar.models import IdentityEvidence, PortalVerification, SubjectAccessReques
 from sar.models.requests import HANDLER_ROLES
 from sar.services import portal as services
 from sar.services import requests as request_services
-from tmo.forms import GovukFormMixin
+from tmo.forms import GovukFormMixin, run_service
 
 CODE_ISSUER_ROLES = (Role.HOUSING_OFFICER, Role.SENIOR_OFFICER, Role.DATA_PROTECTION_LEAD)
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -396,16 +396,15 @@ def portal_request_detail(request, pk):
 def portal_request_message(request, pk):
     found = _mine_or_404(request, pk)
     form = MessageForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.portal_message_send(
-                account=request.user, request=found, body=form.cleaned_data["body"]
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, "Your message has been sent.")
-            return redirect("portal_request_detail", pk=found.pk)
+    if run_service(
+        request,
+        form,
+        lambda data: services.portal_message_send(
+            account=request.user, request=found, body=data["body"]
+        ),
+        success="Your message has been sent.",
+    ):
+        return redirect("portal_request_detail", pk=found.pk)
     return render(request, "sar/portal_message_form.html", {"form": form, "sar": found})
 
 
@@ -415,16 +414,15 @@ def portal_request_review(request, pk):
     if not request_services.may_ask_for_review(found):
         return redirect("portal_request_detail", pk=found.pk)
     form = ReviewForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            request_services.internal_review_request(
-                account=request.user, request=found, grounds=form.cleaned_data["grounds"]
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, "Your request for a review has been sent.")
-            return redirect("portal_request_detail", pk=found.pk)
+    if run_service(
+        request,
+        form,
+        lambda data: request_services.internal_review_request(
+            account=request.user, request=found, grounds=data["grounds"]
+        ),
+        success="Your request for a review has been sent.",
+    ):
+        return redirect("portal_request_detail", pk=found.pk)
     return render(request, "sar/portal_review_form.html", {"form": form, "sar": found})
 
 
@@ -432,16 +430,16 @@ def portal_request_review(request, pk):
 def portal_request_evidence(request, pk):
     found = _mine_or_404(request, pk)
     form = EvidenceForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.portal_evidence_add(
-                account=request.user, request=found, upload=form.cleaned_data["evidence"]
-            )
-        except ValidationError as error:
-            form.add_service_error(error, "evidence")
-        else:
-            messages.success(request, "Thank you. We will check your proof of identity.")
-            return redirect("portal_request_detail", pk=found.pk)
+    if run_service(
+        request,
+        form,
+        lambda data: services.portal_evidence_add(
+            account=request.user, request=found, upload=data["evidence"]
+        ),
+        success="Thank you. We will check your proof of identity.",
+        error_field="evidence",
+    ):
+        return redirect("portal_request_detail", pk=found.pk)
     return render(request, "sar/portal_evidence_form.html", {"form": form, "sar": found})
 
 
