@@ -72,6 +72,7 @@ run: deps
 	$(MANAGE) seed_demo --if-empty
 	@$(MAKE) --no-print-directory demo-accounts
 	@echo "Starting the task worker and the site at http://$(HOST):$(PORT)/ (Ctrl-C stops both)"
+	@$(MANAGE) schedule_daily
 	@$(MANAGE) db_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null || true; wait $$worker 2>/dev/null || true' EXIT; \
 	trap 'exit 0' INT TERM; \
@@ -100,6 +101,7 @@ check: deps
 		SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 		FIELD_ENCRYPTION_KEYS="$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
 		BLIND_INDEX_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" \
+		AUDIT_CHAIN_KEYS="check:$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" \
 		ALLOWED_HOSTS=records.tmo.example \
 		CSRF_TRUSTED_ORIGINS=https://records.tmo.example \
 		DATABASE_URL=postgres://u:p@localhost/x \

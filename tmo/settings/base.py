@@ -133,10 +133,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Run by the worker once a day at DAILY_JOBS_AT, local time (tmo.daily). Each takes no arguments.
+DAILY_JOBS_AT = "02:00"
+DAILY_JOBS = [
+    "sar.services.requests.due_reminders",
+    "tmo.auditchain.daily_verify_and_checkpoint",
+]
 
 AUDITLOG_CID_GETTER = "tmo.middleware.current_request_id"
 AUDITLOG_MASK_CALLABLE = "tmo.audit.mask_fully"
 AUDITLOG_STORE_JSON_CHANGES = True
+# The audit hash chain (tmo.auditchain): key id -> secret, newest first; set per environment.
+AUDIT_CHAIN_KEYS: dict[str, str] = {}
+# Where the daily job writes signed checkpoints; copy them off the server (README, Audit trail).
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("TMO_AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
