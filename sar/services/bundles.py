@@ -18,6 +18,7 @@ from access.roles import STAFF_ROLES, roles_of
 from sar import collection, redaction
 from sar.models import Bundle, BundleDownload, SarItem, SarRedaction, SubjectAccessRequest
 from sar.models.requests import HANDLER_ROLES
+from sar.services.requests import authority_missing
 from tmo import filestore
 from tmo.audit import record_event
 
@@ -49,6 +50,9 @@ def bundle_collect(*, request: SubjectAccessRequest, collected_by) -> Bundle:
         raise ValidationError("Only an access request is answered with a bundle.")
     if request.person_id is None:
         raise ValidationError("Match the request to a person on the register first.")
+    if authority_missing(request):
+        # The answer goes only to whom the person's recorded authority allows.
+        raise ValidationError("Match the recorded authority of the person acting for them first.")
     if not request.is_open():
         raise ValidationError("This request is closed.")
     if request.bundles.exclude(status__in=[Status.FAILED, Status.EXPIRED]).exists():

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, F, Q
@@ -22,8 +22,17 @@ from django_tasks import task
 
 from access.dashboard import Panel, dashboard_panel
 from access.roles import STAFF_ROLES, Role, roles_of
+from records.models import AuthorisedRepresentative, Person
 from sar import clock
-from sar.models import ClockStop, DueDateChange, SubjectAccessRequest
+from sar.models import (
+    Bundle,
+    ClockStop,
+    DueDateChange,
+    PortalMessage,
+    PortalRequest,
+    ResidentLink,
+    SubjectAccessRequest,
+)
 from sar.models.requests import HANDLER_ROLES
 from tmo.audit import record_event
 from tmo.reports import csv_text, suppress
@@ -100,6 +109,16 @@ def _must_be_open(request: SubjectAccessRequest) -> None:
         raise ValidationError("This request is closed: its clock can no longer change.")
 
 
+def _authority_problem(representative, *, person, on: datetime.date, not_current: str) -> str:
+    """Why this recorded authority cannot stand for the person on that day ("" when it can):
+    logging and matching a request hold a representative to the same test."""
+    if person is None or representative.person_id != person.pk:
+        return "Choose a representative recorded for this person"
+    if not representative.is_current_on(on):
+        return not_current
+    return ""
+
+
 # --- references --------------------------------------------------------------------------------
 
 
@@ -166,12 +185,15 @@ def rights_request_create(
                 "The date identity evidence arrived must be between the date received and today"
             )
     if representative is not None:
-        if person is None or representative.person_id != person.pk:
-            errors["representative"] = "Choose a representative recorded for this person"
-        elif not representative.is_current_on(received_on):
-            errors["representative"] = (
-                "That representative's authority did not cover the date the request was received"
-            )
+        problem = _authority_problem(
+            representative,
+            person=person,
+            on=received_on,
+            not_current="That representative's authority did not cover the date the request "
+            "was received",
+        )
+        if problem:
+            errors["representative"] = problem
     if handler is not None and not (roles_of(handler) & STAFF_ROLES and handler.is_active):
         errors["handler"] = "Choose a member of staff to handle the request"
     if errors:
@@ -407,6 +429,147 @@ def complete(
         on_time=request.due_date is None or request.completed_on <= request.due_date,
     )
     return request
+
+
+# --- matching a request to the register ---------------------------------------------------------
+
+Scope = AuthorisedRepresentative.Scope
+# Authority wide enough for a request about the person's data: repairs or rent alone is not.
+DATA_REQUEST_SCOPES = frozenset({Scope.ALL, Scope.TENANCY, Scope.SPECIFIC})
+# A bundle in any other state is being assembled, built or offered: the match must hold still.
+FINISHED_BUNDLE_STATUSES = (Bundle.Status.FAILED, Bundle.Status.EXPIRED)
+AUTHORITY_ASK_TEXT = (
+    "You told us you are making this request for someone else. Before we can act on it, we "
+    "need evidence that you have their authority to do so. This could be:\n\n"
+    "- a form they have signed giving their consent\n"
+    "- a lasting power of attorney\n"
+    "- a court order, for example from the Court of Protection\n\n"
+    "Please upload a copy on this page, where you upload proof of identity, or reply to this "
+    "message to tell us how you will send it. We will not send you any of their information "
+    "until we have it."
+)
+
+
+def portal_of(request: SubjectAccessRequest) -> PortalRequest | None:
+    """How the request came through the portal; None for one logged by staff."""
+    return getattr(request, "portal", None)
+
+
+def acting_for_someone(request: SubjectAccessRequest) -> bool:
+    """The requester told us, through the portal, that they act for someone else."""
+    portal = portal_of(request)
+    return bool(portal and portal.acting_for_someone)
+
+
+def authority_missing(request: SubjectAccessRequest) -> bool:
+    """Someone acts for the person and no recorded authority is matched yet: nothing is sent."""
+    return acting_for_someone(request) and request.representative_id is None
+
+
+def _require_staff_who_see(user, request: SubjectAccessRequest) -> None:
+    if not roles_of(user) & STAFF_ROLES:
+        raise PermissionDenied
+    if not SubjectAccessRequest.objects.visible_to(user).filter(pk=request.pk).exists():
+        raise PermissionDenied
+
+
+def _scope_problem(representative) -> str:
+    if representative.scope in DATA_REQUEST_SCOPES:
+        return ""
+    return "That authority covers %s, not a request for the person's data" % (
+        representative.get_scope_display().lower()
+    )
+
+
+@transaction.atomic
+def request_match(
+    *, request: SubjectAccessRequest, matched_by, person, representative=None
+) -> SubjectAccessRequest:
+    """Say whom on the register the request is about and, where someone acts for them, under
+    which recorded authority. Identity is a separate question: the clock is not touched."""
+    _require_staff_who_see(matched_by, request)
+    request = _locked(request)
+    if not request.is_open():
+        raise ValidationError("This request is closed: it can no longer be matched.")
+    if request.bundles.exclude(status__in=FINISHED_BUNDLE_STATUSES).exists():
+        raise ValidationError(
+            "A bundle for this request is under way, so the match can no longer change."
+        )
+    if person is None or not Person.objects.visible_to(matched_by).filter(pk=person.pk).exists():
+        # A person outside the officer's scope gets the same answer as one that does not exist.
+        raise ValidationError({"person": "Choose a person on the register"})
+    portal = portal_of(request)
+    if portal is not None and portal.account_id is not None and not portal.acting_for_someone:
+        # The account that made the request may download its answer: a request about the
+        # account holder can only be about the person the account is linked to.
+        own = ResidentLink.objects.filter(user_id=portal.account_id).values_list(
+            "person_id", flat=True
+        )
+        if person.pk not in own:
+            raise ValidationError(
+                {
+                    "person": "This request was made from a resident's own portal account about "
+                    "themselves: it can only be matched to that resident"
+                }
+            )
+    if representative is None:
+        if acting_for_someone(request):
+            raise ValidationError(
+                {
+                    "representative": "Choose the recorded authority of the person acting for "
+                    "them. If none is recorded, ask the requester for evidence of it first"
+                }
+            )
+    else:
+        # The authority must stand on the day it is relied on: one given in answer to our
+        # asking starts after the request arrived, and one that has lapsed allows nothing now.
+        problem = _authority_problem(
+            representative,
+            person=person,
+            on=_today(),
+            not_current="That authority is not in force today: ask the requester for current "
+            "evidence of it",
+        ) or _scope_problem(representative)
+        if problem:
+            raise ValidationError({"representative": problem})
+    previous = request.person_id
+    request.person = person
+    request.representative = representative
+    request.save(update_fields=["person", "representative"])
+    record_event(
+        actor=matched_by,
+        obj=request,
+        event="sar_matched",
+        person=person.pk,
+        representative=representative.pk if representative else None,
+        previous_person=previous,
+    )
+    return request
+
+
+@transaction.atomic
+def authority_ask(*, request: SubjectAccessRequest, asked_by) -> PortalMessage:
+    """Ask a requester who acts for someone for evidence of their authority, through the portal.
+    The clock is not stopped by this: stopping it is a separate decision."""
+    from sar.services.portal import staff_message_send
+
+    _require_staff_who_see(asked_by, request)
+    request = _locked(request)
+    if not request.is_open():
+        raise ValidationError("This request is closed.")
+    portal = portal_of(request)
+    if portal is None or portal.account_id is None:
+        raise ValidationError(
+            "The requester has no portal account to read a message in: write to them at the "
+            "email or postal address they gave instead."
+        )
+    if not portal.acting_for_someone:
+        raise ValidationError("The requester is not acting for someone else.")
+    if request.representative_id is not None:
+        raise ValidationError("Their recorded authority is already matched to this request.")
+    message = staff_message_send(sent_by=asked_by, request=request, body=AUTHORITY_ASK_TEXT)
+    record_event(actor=asked_by, obj=request, event="sar_authority_requested", message=message.pk)
+    return message
 
 
 # --- the dashboard -----------------------------------------------------------------------------

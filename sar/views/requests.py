@@ -121,6 +121,50 @@ class LogRequestForm(GovukFormMixin, forms.Form):
             del self.fields["representative"]
 
 
+def authority_label(representative) -> str:
+    label = "%s, %s: %s" % (
+        representative.name,
+        representative.get_relationship_display().lower(),
+        representative.get_scope_display().lower(),
+    )
+    if representative.expires_on:
+        label += " (until %s)" % representative.expires_on.strftime("%-d %B %Y")
+    return label
+
+
+class MatchForm(GovukFormMixin, forms.Form):
+    """Which of the person's recorded authorities the requester acts under, if any."""
+
+    representative = forms.ChoiceField(
+        label="Is someone acting for them?", required=False, widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args, representatives, acting: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.representatives = {str(rep.pk): rep for rep in representatives}
+        field = self.fields["representative"]
+        choices = [(key, authority_label(rep)) for key, rep in self.representatives.items()]
+        if acting:
+            field.label = "Whose recorded authority is the requester acting under?"
+            field.help_text = (
+                "The requester told us they act for someone else. Only authority recorded on "
+                "the person's record and in force today is listed."
+            )
+        else:
+            choices.append(("none", "No one is acting for them"))
+            field.help_text = (
+                "Only authority recorded on the person's record and in force today is listed."
+            )
+        field.choices = choices
+
+    def chosen_representative(self):
+        return self.representatives.get(self.cleaned_data.get("representative") or "")
+
+
+class AskAuthorityForm(GovukFormMixin, forms.Form):
+    """No fields: the button alone. The form carries the service's refusal to the page."""
+
+
 class DateForm(GovukFormMixin, forms.Form):
     on = GovukDateField(label="Date")
 
@@ -320,7 +364,7 @@ def sar_request_log(request):
 def _request_or_404(user, pk) -> SubjectAccessRequest:
     return get_visible_or_404(
         SubjectAccessRequest.objects.select_related(
-            "person", "handler", "logged_by", "representative"
+            "person", "handler", "logged_by", "representative", "portal"
         ).prefetch_related("person__markers"),
         user,
         pk=pk,
@@ -350,6 +394,8 @@ def _render_detail(request, rights_request, *, forms_given=None, status=200):
         "complete": is_open and rights_request.kind != Kind.ACCESS,
         "review": open_review is not None and services.may_decide_review(user, rights_request),
     }
+    portal = services.portal_of(rights_request)
+    authority_missing = is_open and services.authority_missing(rights_request)
     blank = {
         "identity": IdentityForm(initial={"on": today}),
         "stop": StopForm(initial={"on": today}),
@@ -387,6 +433,12 @@ def _render_detail(request, rights_request, *, forms_given=None, status=200):
             "reviewer_barred": open_review is not None
             and not services.may_decide_review(user, rights_request),
             "error_form": next(iter((forms_given or {}).values()), None),
+            "portal": portal,
+            "may_match": is_open,
+            "authority_missing": authority_missing,
+            "may_ask_authority": authority_missing
+            and portal.account_id is not None
+            and bool(roles_of(user) & HANDLER_ROLES),
         },
         status=status,
     )
@@ -522,8 +574,101 @@ def sar_request_review(request, pk):
     )
 
 
+@roles_required(*HANDLER_ROLES)
+def sar_request_ask_authority(request, pk):
+    # Handlers only: the question goes out as a portal message, which only they send.
+    return _action(
+        request,
+        pk,
+        name="ask_authority",
+        form_class=AskAuthorityForm,
+        call=lambda r, data: services.authority_ask(request=r, asked_by=request.user),
+        done="The requester has been asked, through the portal, for evidence of their authority.",
+    )
+
+
 def _no_open_review():
     raise ValidationError("There is no review waiting for a decision.")
+
+
+# --- matching a request to the register -------------------------------------------------------
+
+
+@roles_required(*STAFF_ROLES)
+def sar_request_match(request, pk):
+    """Find the person the request is about, then choose the authority the requester acts under."""
+    user = request.user
+    rights_request = _request_or_404(user, pk)
+    if not rights_request.is_open():
+        messages.info(request, "This request is closed: it can no longer be matched.")
+        return redirect("sar_request_detail", pk=rights_request.pk)
+    record_access(user=user, obj=rights_request)
+    people = Person.objects.visible_to(user)
+    chosen = request.POST.get("person") or request.GET.get("person", "")
+    context = {
+        "rights_request": rights_request,
+        "portal": services.portal_of(rights_request),
+        "current": rights_request.person,
+    }
+    if not chosen:
+        find_form = PersonFindForm(request.GET or None)
+        results = None
+        if find_form.is_bound and find_form.is_valid() and find_form.cleaned_data["q"]:
+            term = " ".join(find_form.cleaned_data["q"].split())
+            results = list(people.search(term).prefetch_related("markers")[:SEARCH_RESULTS])
+        return render(
+            request,
+            "sar/request_match.html",
+            {**context, "find_form": find_form, "results": results},
+        )
+    person = (
+        people.prefetch_related("markers").filter(pk=chosen).first() if chosen.isdigit() else None
+    )
+    if person is None:
+        # Outside the user's scope or not there: the same answer, start again.
+        return redirect("sar_request_match", pk=rights_request.pk)
+    today = timezone.localdate()
+    representatives = [
+        rep
+        for rep in AuthorisedRepresentative.objects.visible_to(user).filter(person=person)
+        if rep.is_current_on(today)
+    ]
+    form_kwargs = {
+        "representatives": representatives,
+        "acting": services.acting_for_someone(rights_request),
+    }
+    if request.method == "POST":
+        form = MatchForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            try:
+                services.request_match(
+                    request=rights_request,
+                    matched_by=user,
+                    person=person,
+                    representative=form.chosen_representative(),
+                )
+            except ValidationError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(
+                    request,
+                    "Request %s is matched to %s." % (rights_request.reference, person.full_name),
+                )
+                return redirect("sar_request_detail", pk=rights_request.pk)
+        status = 400
+    else:
+        keep = rights_request.representative_id if rights_request.person_id == person.pk else None
+        initial = {"representative": str(keep) if keep else ""}
+        if not form_kwargs["acting"] and not keep and rights_request.person_id == person.pk:
+            initial["representative"] = "none"
+        form = MatchForm(initial=initial, **form_kwargs)
+        status = 200
+    return render(
+        request,
+        "sar/request_match.html",
+        {**context, "person": person, "markers": person.active_markers(), "form": form},
+        status=status,
+    )
 
 
 # --- the register ------------------------------------------------------------------------------
@@ -616,6 +761,8 @@ urlpatterns = [
     path("<int:pk>/extend/", sar_request_extend, name="sar_request_extend"),
     path("<int:pk>/assign/", sar_request_assign, name="sar_request_assign"),
     path("<int:pk>/complete/", sar_request_complete, name="sar_request_complete"),
+    path("<int:pk>/match/", sar_request_match, name="sar_request_match"),
+    path("<int:pk>/ask-authority/", sar_request_ask_authority, name="sar_request_ask_authority"),
     path("register/", sar_register, name="sar_register"),
     path("register/export.csv", sar_register_csv, name="sar_register_csv"),
     path("<int:pk>/review/", sar_request_review, name="sar_request_review"),

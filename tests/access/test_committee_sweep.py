@@ -95,6 +95,8 @@ def sweep(db):
                 "sar_request_extend",
                 "sar_request_assign",
                 "sar_request_complete",
+                "sar_request_match",
+                "sar_request_ask_authority",
                 "sar_request_review",
                 "portal_request_review",
                 "sar_bundle_start",

@@ -184,6 +184,8 @@ COVERED_ELSEWHERE = {
     "sar_request_extend": "tests/sar/test_requests.py",
     "sar_request_assign": "tests/sar/test_requests.py",
     "sar_request_complete": "tests/sar/test_requests.py",
+    "sar_request_match": "tests/sar/test_match.py",
+    "sar_request_ask_authority": "tests/sar/test_match.py",
     "sar_request_review": "tests/sar/test_complaints.py",
     "portal_request_review": "tests/sar/test_complaints.py",
     "sar_bundle_start": "tests/sar/test_bundle.py",
