@@ -239,8 +239,13 @@ class DisclosureDecision(models.Model):
         return "Decision on %s" % self.request.reference
 
     def needs_dpo_approval(self) -> bool:
+        """Special category or criminal offence data, or anything about a person whose
+        processing is restricted (shared then only on an Art. 18(2) ground), needs the data
+        protection lead's approval too."""
         from tmo.datamap import disclosable_item
 
+        if self.request.person.processing_restricted():
+            return True
         return any(
             (item := disclosable_item(key)) is not None and item.needs_condition
             for key in self.released_items

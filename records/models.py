@@ -197,6 +197,12 @@ class Person(models.Model):
     def has_safety_block(self) -> bool:
         return any(m.kind in Marker.SAFETY_KINDS for m in self.active_markers())
 
+    def processing_restricted(self) -> bool:
+        """Art. 18: while restricted, the record is kept but used or shared only with the
+        person's consent, for legal claims, to protect another person or for important public
+        interest."""
+        return any(m.kind == Marker.Kind.PROCESSING_RESTRICTED for m in self.active_markers())
+
     def stale_contact_details(self, today: datetime.date | None = None) -> list[str]:
         """Which of email, phone and address are unconfirmed or confirmed over a year ago."""
         today = today or timezone.localdate()
@@ -731,8 +737,13 @@ class Marker(models.Model):
         NO_LETTERS = "no_letters", _("No letters")
         NO_HOME_VISITS = "no_home_visits", _("No unannounced home visits")
         NO_EMAIL = "no_email", _("No email")
+        PROCESSING_RESTRICTED = (
+            "processing_restricted",
+            _("Processing restricted: keep the record, do not use or share it"),
+        )
 
     SAFETY_KINDS = frozenset({Kind.SAFE_ADDRESS})
+    RIGHTS_KINDS = frozenset({Kind.PROCESSING_RESTRICTED})
     FORBIDDEN_METHOD = {
         Kind.NO_VOICEMAIL: ContactMethod.VOICEMAIL,
         Kind.NO_TEXT_MESSAGES: ContactMethod.TEXT_MESSAGE,

@@ -375,6 +375,11 @@ def _decided_message(disclosure: DisclosureRequest) -> str:
     if disclosure.status == Status.REFUSED:
         return "The request is refused and your reasons are recorded."
     if disclosure.status == Status.WAITING_DPO:
+        if disclosure.person.processing_restricted():
+            return (
+                "Your decision is recorded. Processing of this person's data is restricted, so "
+                "it now waits for the data protection lead's approval."
+            )
         return (
             "Your decision is recorded. It releases special category or criminal offence data, "
             "so it now waits for the data protection lead's approval."

@@ -335,7 +335,11 @@ class MarkerForm(GovukFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = list(Marker.Kind.choices)
+        # A restriction is set and lifted through the rights request that asked for it, so the
+        # person is told before it is lifted (Art. 18(3)) and what was done is recorded there.
+        self.fields["kind"].choices = [
+            choice for choice in Marker.Kind.choices if choice[0] not in Marker.RIGHTS_KINDS
+        ]
         self.fields["details"].required = False
         self.fields["starts_on"].error_messages["required"] = "Enter the start date"
         if not self.is_bound:

@@ -12,6 +12,7 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.urls import reverse
 from pypdf import PdfReader
 
 from access.compliance import forget_compliance
@@ -490,3 +491,25 @@ def test_logging_about_someone_outside_the_loggers_scope_is_refused(world):
     with pytest.raises(ValidationError, match="whose record you can see"):
         log(world, person=outsider)
     assert not DisclosureRequest.objects.exists()
+
+
+class TestProcessingRestricted:
+    def test_a_release_about_a_restricted_person_waits_for_the_dpo(self, world):
+        MarkerFactory(person=world["person"], kind=Marker.Kind.PROCESSING_RESTRICTED)
+        request = log(world, items=("records.person.phone",))
+        decide(request, world["senior"], items=("records.person.phone",))
+        request.refresh_from_db()
+        assert request.status == Status.WAITING_DPO
+
+    def test_the_decision_page_warns_of_the_restriction(self, client, world):
+        MarkerFactory(person=world["person"], kind=Marker.Kind.PROCESSING_RESTRICTED)
+        request = log(world, items=("records.person.phone",))
+        client.force_login(world["senior"])
+        body = client.get(reverse("disclosure_decide", args=[request.pk])).content.decode()
+        assert "data is restricted (UK GDPR Art. 18)" in body
+
+    def test_an_unrestricted_release_of_ordinary_data_does_not(self, world):
+        request = log(world, items=("records.person.phone",))
+        decide(request, world["senior"], items=("records.person.phone",))
+        request.refresh_from_db()
+        assert request.status == Status.APPROVED
