@@ -533,3 +533,18 @@ class InternalReviewFactory(factory.django.DjangoModelFactory):
 
     request = factory.SubFactory(SubjectAccessRequestFactory, status="completed")
     grounds = "You left out my repair reports from 2024."
+
+
+class RightsActionFactory(factory.django.DjangoModelFactory):
+    """One thing done to the records to carry out a rights request."""
+
+    class Meta:
+        model = "sar.RightsAction"
+
+    request = factory.SubFactory(SubjectAccessRequestFactory, kind="erasure")
+    action = "kept"
+    model_label = "records.contactrecord"
+    object_id = "1"
+    record_name = "Contact record"
+    reason = "The law requires us to keep it (Art. 17(3)(b))."
+    done_by = factory.LazyFunction(lambda: user_with_role(Role.SENIOR_OFFICER))

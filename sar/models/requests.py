@@ -10,7 +10,13 @@ from access.roles import STAFF_ROLES, Role, roles_of
 from tmo.datamap import Category, LawfulBasis, PersonalData, Retention
 from tmo.fields import EncryptedCharField, EncryptedTextField
 
-__all__ = ["ClockStop", "DueDateChange", "InternalReview", "SubjectAccessRequest"]
+__all__ = [
+    "ClockStop",
+    "DueDateChange",
+    "InternalReview",
+    "RightsAction",
+    "SubjectAccessRequest",
+]
 
 HANDLER_ROLES = {Role.SENIOR_OFFICER, Role.DATA_PROTECTION_LEAD}
 
@@ -245,3 +251,49 @@ class InternalReview(models.Model):
 
     def is_decided(self) -> bool:
         return self.decided_at is not None
+
+
+class RightsAction(models.Model):
+    """What was done to the records to carry out a rectification, erasure or restriction, row
+    by row, with the reasons for anything refused. The register row itself may be gone (erased),
+    so it is named by its type and id rather than linked."""
+
+    class Action(models.TextChoices):
+        ERASED = "erased", _("Erased")
+        KEPT = "kept", _("Kept: not erased")
+        RECTIFIED = "rectified", _("Corrected")
+        RESTRICTED = "restricted", _("Processing restricted")
+        RESTRICTION_LIFTED = "restriction_lifted", _("Restriction lifted")
+
+    request = models.ForeignKey(
+        SubjectAccessRequest, on_delete=models.CASCADE, related_name="rights_actions"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    model_label = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    record_name = models.CharField(max_length=100)
+    # For a correction, which details changed (their labels, never the values).
+    changed_fields = models.CharField(max_length=500, blank=True)
+    reason = EncryptedTextField()
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    done_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["done_at", "pk"]
+
+    personal_data = PersonalData(
+        category=Category.PERSONAL,
+        purpose="Recording how a rights request was carried out in the records, and why anything "
+        "was refused.",
+        lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
+        retention=Retention(years=2, after="the request is completed"),
+        sensitive_fields=("reason",),
+        subject_paths=("request__person",),
+        internal_fields=("model_label", "object_id", "done_at"),
+        source="The staff handling the request.",
+    )
+
+    def __str__(self):
+        return "%s: %s #%s" % (self.get_action_display(), self.record_name, self.object_id)

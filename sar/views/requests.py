@@ -23,6 +23,7 @@ from records.views.common import paginate
 from sar.models import InternalReview, SubjectAccessRequest
 from sar.models.requests import HANDLER_ROLES
 from sar.services import requests as services
+from sar.services import rights
 from tmo.audit import record_access
 from tmo.forms import GovukFormMixin
 from tmo.reports import SUPPRESSED
@@ -394,6 +395,17 @@ def _render_detail(request, rights_request, *, forms_given=None, status=200):
         "complete": is_open and rights_request.kind != Kind.ACCESS,
         "review": open_review is not None and services.may_decide_review(user, rights_request),
     }
+    rights_actions = list(rights_request.rights_actions.select_related("done_by"))
+    handler_roles = bool(roles_of(user) & HANDLER_ROLES)
+    person = rights_request.person
+    restriction = rights.active_restriction(person) if person else None
+    carry_out = {
+        "rectify": rights.may_carry_out(user, rights_request, rights.RECTIFY_KINDS),
+        "erase": handler_roles and rights.may_carry_out(user, rights_request, rights.ERASE_KINDS),
+        "restrict": restriction is None
+        and rights.may_carry_out(user, rights_request, rights.RESTRICT_KINDS),
+        "lift": restriction is not None and handler_roles,
+    }
     portal = services.portal_of(rights_request)
     authority_missing = is_open and services.authority_missing(rights_request)
     blank = {
@@ -402,7 +414,7 @@ def _render_detail(request, rights_request, *, forms_given=None, status=200):
         "restart": RestartForm(initial={"on": today}),
         "extend": ExtendForm(initial={"told_on": today}),
         "assign": AssignForm(initial={"handler": rights_request.handler_id}),
-        "complete": CompleteForm(),
+        "complete": CompleteForm(initial={"outcome": rights.outcome_summary(rights_request)}),
         "review": ReviewDecideForm(),
     }
     action_forms = {
@@ -413,7 +425,6 @@ def _render_detail(request, rights_request, *, forms_given=None, status=200):
     days_left = None
     if rights_request.due_date is not None:
         days_left = services.clock.working_days_between(today, rights_request.due_date)
-    person = rights_request.person
     return render(
         request,
         "sar/request_detail.html",
@@ -435,6 +446,8 @@ def _render_detail(request, rights_request, *, forms_given=None, status=200):
             "error_form": next(iter((forms_given or {}).values()), None),
             "portal": portal,
             "may_match": is_open,
+            "carry_out": {name: True for name, allowed in carry_out.items() if allowed},
+            "rights_actions": rights_actions,
             "authority_missing": authority_missing,
             "may_ask_authority": authority_missing
             and portal.account_id is not None
