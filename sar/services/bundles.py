@@ -18,7 +18,7 @@ from access.roles import STAFF_ROLES, roles_of
 from sar import collection, redaction
 from sar.models import Bundle, BundleDownload, SarItem, SarRedaction, SubjectAccessRequest
 from sar.models.requests import HANDLER_ROLES
-from sar.services.requests import authority_missing
+from sar.services.requests import require_authority
 from tmo import filestore
 from tmo.audit import record_event
 
@@ -50,9 +50,7 @@ def bundle_collect(*, request: SubjectAccessRequest, collected_by) -> Bundle:
         raise ValidationError("Only an access request is answered with a bundle.")
     if request.person_id is None:
         raise ValidationError("Match the request to a person on the register first.")
-    if authority_missing(request):
-        # The answer goes only to whom the person's recorded authority allows.
-        raise ValidationError("Match the recorded authority of the person acting for them first.")
+    require_authority(request)
     if not request.is_open():
         raise ValidationError("This request is closed.")
     if request.bundles.exclude(status__in=[Status.FAILED, Status.EXPIRED]).exists():
@@ -264,6 +262,7 @@ def bundle_sign_off(*, bundle: Bundle, signed_off_by) -> Bundle:
         raise ValidationError("This bundle is not waiting for sign-off.")
     if signed_off_by.pk in reviewers_of(bundle):
         raise ValidationError("Nobody signs off their own work: another officer must sign off.")
+    require_authority(bundle.request)
     bundle.status = Status.QUEUED
     bundle.signed_off_by = signed_off_by
     bundle.signed_off_at = timezone.now()

@@ -116,7 +116,7 @@ def _authority_problem(representative, *, person, on: datetime.date, not_current
         return "Choose a representative recorded for this person"
     if not representative.is_current_on(on):
         return not_current
-    return ""
+    return _scope_problem(representative)
 
 
 # --- references --------------------------------------------------------------------------------
@@ -466,6 +466,19 @@ def authority_missing(request: SubjectAccessRequest) -> bool:
     return acting_for_someone(request) and request.representative_id is None
 
 
+def require_authority(request: SubjectAccessRequest) -> None:
+    """The answer goes only to whom the person's recorded authority allows, and only while it
+    is in force: checked when the data is collected and again when the answer is signed off."""
+    if authority_missing(request):
+        raise ValidationError("Match the recorded authority of the person acting for them first.")
+    representative = request.representative
+    if representative is not None and not representative.is_current_on(_today()):
+        raise ValidationError(
+            "The recorded authority of %s is no longer in force: ask for current evidence of it "
+            "before anything is sent." % representative.name
+        )
+
+
 def _require_staff_who_see(user, request: SubjectAccessRequest) -> None:
     if not roles_of(user) & STAFF_ROLES:
         raise PermissionDenied
@@ -529,7 +542,7 @@ def request_match(
             on=_today(),
             not_current="That authority is not in force today: ask the requester for current "
             "evidence of it",
-        ) or _scope_problem(representative)
+        )
         if problem:
             raise ValidationError({"representative": problem})
     previous = request.person_id

@@ -366,3 +366,37 @@ def test_match_pages_are_out_of_reach_outside_the_request_scope(client, dpo, off
     client.force_login(user_with_role(Role.SENIOR_OFFICER))
     assert client.get(url).status_code == 200
     assert SubjectAccessRequest.objects.get(pk=request.pk).person is None
+
+
+def test_logging_a_request_holds_the_authority_to_the_same_scope_rule(dpo, tenant):
+    narrow = authority(tenant, scope=Scope.REPAIRS)
+    with pytest.raises(ValidationError) as refused:
+        services.rights_request_create(
+            logged_by=dpo,
+            kind="access",
+            channel="letter",
+            person=tenant,
+            requester_name="Rory Repairs",
+            requester_email="rory@mail.example",
+            requester_address="",
+            details="Everything about my mother.",
+            date_from=None,
+            date_to=None,
+            received_on=TODAY,
+            identity_required=False,
+            identity_received_on=None,
+            representative=narrow,
+        )
+    assert "covers repairs only" in str(refused.value.message_dict["representative"])
+    assert not SubjectAccessRequest.objects.filter(requester_name="Rory Repairs").exists()
+
+
+def test_nothing_is_collected_or_signed_off_once_the_authority_has_lapsed(dpo, tenant):
+    request = unmatched(acting=True, status=Status.IN_PROGRESS, identity_received_on=TODAY)
+    lasting = authority(tenant)
+    services.request_match(request=request, matched_by=dpo, person=tenant, representative=lasting)
+    AuthorisedRepresentative.objects.filter(pk=lasting.pk).update(expires_on=days_ago(1))
+    request.refresh_from_db()
+    with pytest.raises(ValidationError, match="no longer in force"):
+        bundle_services.bundle_collect(request=request, collected_by=dpo)
+    assert not Bundle.objects.filter(request=request).exists()
