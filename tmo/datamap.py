@@ -229,6 +229,14 @@ def entries() -> Iterator[PersonalData]:
             yield entry
 
 
+def encrypted_file_fields() -> list[tuple[type, str]]:
+    """(model, field) for every field the map says holds the storage name of an encrypted
+    file: documents, disclosure evidence and packs, and whatever is added later."""
+    return [
+        (entry.model, field_name) for entry in entries() for field_name in entry.encrypted_files
+    ]
+
+
 def personal_entries() -> Iterator[PersonalData]:
     return (entry for entry in entries() if entry.is_personal)
 

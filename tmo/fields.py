@@ -182,3 +182,20 @@ class BlindIndexField(models.CharField):
 
 def encrypted_fields(model) -> list[EncryptedField]:
     return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedField)]
+
+
+def encrypted_models() -> list[tuple[type, list[EncryptedField]]]:
+    """Every concrete model with encrypted columns in its own table, in a stable order."""
+    from django.apps import apps
+
+    found = []
+    for model in apps.get_models():
+        meta = model._meta
+        if meta.proxy or not meta.managed or meta.swapped:
+            continue
+        local = set(meta.local_concrete_fields)
+        # With multi-table inheritance the parent's columns live in the parent's table.
+        columns = [f for f in encrypted_fields(model) if f in local]
+        if columns:
+            found.append((model, columns))
+    return sorted(found, key=lambda item: item[0]._meta.label)

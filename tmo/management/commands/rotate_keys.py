@@ -10,12 +10,12 @@ named, and the batch it was found in is not written.
 
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections, router, transaction
 
-from tmo import crypto, datamap, filestore
-from tmo.fields import encrypted_fields
+from tmo import crypto, filestore
+from tmo.datamap import encrypted_file_fields as file_fields
+from tmo.fields import encrypted_models
 
 
 @dataclass
@@ -25,31 +25,6 @@ class Tally:
     rotated: int = 0
     changed_meanwhile: int = 0
     missing: list = field(default_factory=list)
-
-
-def encrypted_models():
-    """Every concrete model with encrypted columns in its own table, in a stable order."""
-    found = []
-    for model in apps.get_models():
-        meta = model._meta
-        if meta.proxy or not meta.managed or meta.swapped:
-            continue
-        local = set(meta.local_concrete_fields)
-        # With multi-table inheritance the parent's columns live in the parent's table.
-        columns = [f for f in encrypted_fields(model) if f in local]
-        if columns:
-            found.append((model, columns))
-    return sorted(found, key=lambda item: item[0]._meta.label)
-
-
-def file_fields() -> list[tuple[type, str]]:
-    """(model, field) for every field the data map says holds the storage name of an encrypted
-    file: documents, disclosure evidence and packs, and whatever is added later."""
-    return [
-        (entry.model, field_name)
-        for entry in datamap.entries()
-        for field_name in entry.encrypted_files
-    ]
 
 
 class Command(BaseCommand):
