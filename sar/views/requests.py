@@ -227,7 +227,7 @@ class CompleteForm(GovukFormMixin, forms.Form):
     outcome = forms.CharField(
         label="What was done, and the reasons for any refusal",
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Carry any changes into the records through the records pages first.",
+        help_text="Carry any changes into the records first: this starts from what was done.",
         error_messages={"required": "Enter what was done and the reasons for any refusal"},
     )
 
