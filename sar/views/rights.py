@@ -156,27 +156,38 @@ def sar_rights_rectify(request, pk):
     )
 
 
+def _restriction_step(request, rights_request, form, call, *, success: str, lifting: bool):
+    """Setting and lifting a restriction: one reason-giving form each, on the same page."""
+    if run_service(request, form, call, success=success):
+        return _back(rights_request)
+    return render(
+        request,
+        "sar/rights_restriction.html",
+        {
+            "rights_request": rights_request,
+            "person": rights_request.person,
+            "form": form,
+            "lifting": lifting,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
 @roles_required(*STAFF_ROLES)
 def sar_rights_restrict(request, pk):
     user = request.user
     rights_request = _request_or_404(user, pk)
     if not services.may_carry_out(user, rights_request, services.RESTRICT_KINDS):
         return _back(rights_request)
-    form = RestrictForm(request.POST if request.method == "POST" else None)
-    if run_service(
+    return _restriction_step(
         request,
-        form,
+        rights_request,
+        RestrictForm(request.POST if request.method == "POST" else None),
         lambda data: services.rights_restrict(
             request=rights_request, restricted_by=user, reason=data["reason"]
         ),
         success="Processing is restricted. Every page about the person now says so.",
-    ):
-        return _back(rights_request)
-    return render(
-        request,
-        "sar/rights_restriction.html",
-        {"rights_request": rights_request, "person": rights_request.person, "form": form},
-        status=400 if form.errors else 200,
+        lifting=False,
     )
 
 
@@ -186,29 +197,18 @@ def sar_rights_lift(request, pk):
     rights_request = _request_or_404(user, pk)
     if rights_request.person is None or services.active_restriction(rights_request.person) is None:
         return _back(rights_request)
-    form = LiftForm(
-        request.POST if request.method == "POST" else None,
-        initial={"told_on": timezone.localdate()},
-    )
-    if run_service(
+    return _restriction_step(
         request,
-        form,
+        rights_request,
+        LiftForm(
+            request.POST if request.method == "POST" else None,
+            initial={"told_on": timezone.localdate()},
+        ),
         lambda data: services.rights_restriction_lift(
             request=rights_request, lifted_by=user, reason=data["reason"], told_on=data["told_on"]
         ),
         success="The restriction is lifted and the reason recorded.",
-    ):
-        return _back(rights_request)
-    return render(
-        request,
-        "sar/rights_restriction.html",
-        {
-            "rights_request": rights_request,
-            "person": rights_request.person,
-            "form": form,
-            "lifting": True,
-        },
-        status=400 if form.errors else 200,
+        lifting=True,
     )
 
 

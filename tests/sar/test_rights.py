@@ -360,3 +360,47 @@ class TestRestriction:
                 told_on=TODAY,
             )
         assert Person.objects.get(pk=restricted["person"].pk).processing_restricted()
+
+
+class TestRestrictionViews:
+    def test_a_missing_reason_is_shown_and_nothing_restricted(self, client, world):
+        SubjectAccessRequest.objects.filter(pk=world["request"].pk).update(kind=Kind.RESTRICTION)
+        client.force_login(world["senior"])
+        response = client.post(reverse("sar_rights_restrict", args=[world["request"].pk]), {})
+        assert response.status_code == 400
+        assert "Enter why processing is restricted, and until when" in response.content.decode()
+        assert not Person.objects.get(pk=world["person"].pk).processing_restricted()
+
+    def test_lifting_through_the_page(self, client, world):
+        SubjectAccessRequest.objects.filter(pk=world["request"].pk).update(kind=Kind.RESTRICTION)
+        client.force_login(world["senior"])
+        lift = reverse("sar_rights_lift", args=[world["request"].pk])
+        # Nothing to lift yet: back to the request.
+        assert client.get(lift).status_code == 302
+        client.post(
+            reverse("sar_rights_restrict", args=[world["request"].pk]),
+            {"reason": "While the arrears are checked."},
+        )
+        tomorrow = TODAY + datetime.timedelta(days=1)
+        early = client.post(
+            lift,
+            {
+                "reason": "Checked.",
+                "told_on_0": tomorrow.day,
+                "told_on_1": tomorrow.month,
+                "told_on_2": tomorrow.year,
+            },
+        )
+        assert early.status_code == 400
+        assert Person.objects.get(pk=world["person"].pk).processing_restricted()
+        done = client.post(
+            lift,
+            {
+                "reason": "Checked.",
+                "told_on_0": TODAY.day,
+                "told_on_1": TODAY.month,
+                "told_on_2": TODAY.year,
+            },
+        )
+        assert done.status_code == 302
+        assert not Person.objects.get(pk=world["person"].pk).processing_restricted()
