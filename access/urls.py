@@ -14,6 +14,8 @@ urlpatterns = [
     path("account/", include("access.views.accounts")),
     path("compliance/", include("access.views.compliance")),
     path("emergency/", include("access.views.emergency")),
+    # The public inventory ("privacy/") and the generated code ("compliance/code/...").
     path("committee/", include("access.views.grants")),
     path("meetings/", include("access.views.meetings")),
+    path("audit/", include("access.views.audit")),
 ]

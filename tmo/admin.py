@@ -205,6 +205,14 @@ class RoleUserAdmin(AdministratorAdmin, UserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
 
+    def get_deleted_objects(self, objs, request):
+        # An account named in audit entries is deactivated, never deleted (tmo.auditchain): the
+        # admin lists it as protected, so the deletion is refused with the reason, not a 500.
+        from tmo.auditchain import audited_actors
+
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, perms_needed, [*protected, *audited_actors(list(objs))]
+
     @admin.action(description="Reset two-factor sign-in (lost phone and recovery codes)")
     def reset_two_factor(self, request, queryset):
         from django.core.exceptions import ValidationError

@@ -4,8 +4,9 @@ import logging
 
 from auditlog.registry import auditlog
 from auditlog.signals import accessed
+from django.db import transaction
 
-from tmo import datamap
+from tmo import auditchain, datamap
 from tmo.fields import BlindIndexField
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,8 @@ def register_mapped_models() -> None:
         auditlog.register(
             user_model, exclude_fields=["password", "last_login"], m2m_fields={"groups"}
         )
+    # Every entry, whichever model it concerns, is chained as it is written.
+    auditchain.connect_signals()
     for entry in datamap.entries():
         if auditlog.contains(entry.model):
             continue
@@ -47,7 +50,10 @@ def record_access(*, user, obj) -> None:
     entry = datamap.entry_for(type(obj))
     if entry is None or not entry.is_confidential:
         return
-    accessed.send(sender=type(obj), instance=obj)
+    # One transaction for the entry and its chain link (tmo.auditchain), even from a view
+    # running in autocommit, so that no committed entry is ever without its link.
+    with transaction.atomic():
+        accessed.send(sender=type(obj), instance=obj)
     logger.info("access %s %s by user %s", obj._meta.label, obj.pk, user.pk)
 
 
@@ -56,11 +62,12 @@ def record_event(*, actor, obj, event: str, **details):
     auditlog's field changes, naming in one word what happened."""
     from auditlog.models import LogEntry
 
-    return LogEntry.objects.log_create(
-        obj,
-        force_log=True,
-        action=LogEntry.Action.UPDATE,
-        changes={},
-        actor=actor,
-        additional_data={"event": event, **details},
-    )
+    with transaction.atomic():
+        return LogEntry.objects.log_create(
+            obj,
+            force_log=True,
+            action=LogEntry.Action.UPDATE,
+            changes={},
+            actor=actor,
+            additional_data={"event": event, **details},
+        )

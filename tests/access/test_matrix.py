@@ -101,6 +101,8 @@ ROUTES = {
     "meeting_copies_outstanding": ({R.SENIOR_OFFICER, R.DATA_PROTECTION_LEAD}, None),
     "emergency_access_start": (STAFF, None),
     "emergency_review_list": ({R.DATA_PROTECTION_LEAD}, None),
+    "audit_search": ({R.DATA_PROTECTION_LEAD}, None),
+    "audit_search_csv": ({R.DATA_PROTECTION_LEAD}, None),
     "committee_access_list": (STAFF, None),
     "committee_access_new": (STAFF, None),
     "committee_papers": ({R.COMMITTEE_MEMBER}, None),

@@ -146,7 +146,9 @@ AUDITLOG_STORE_JSON_CHANGES = True
 # The audit hash chain (tmo.auditchain): key id -> secret, newest first; set per environment.
 AUDIT_CHAIN_KEYS: dict[str, str] = {}
 # Where the daily job writes signed checkpoints; copy them off the server (README, Audit trail).
-AUDIT_CHECKPOINT_DIR = Path(os.environ.get("TMO_AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints"))
+AUDIT_CHECKPOINT_DIR = Path(
+    os.environ.get("TMO_AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints")
+)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -19,6 +19,7 @@ def _development_secrets() -> dict:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "FIELD_ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
         "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+        "AUDIT_CHAIN_KEYS": {"dev-1": secrets.token_urlsafe(32)},
     }
     path.write_text(json.dumps(values, indent=2))
     path.chmod(0o600)
@@ -26,11 +27,16 @@ def _development_secrets() -> dict:
 
 
 _secrets = _development_secrets()
+if "AUDIT_CHAIN_KEYS" not in _secrets:
+    # Secrets files written before the audit chain existed gain its key once, in place.
+    _secrets["AUDIT_CHAIN_KEYS"] = {"dev-1": secrets.token_urlsafe(32)}
+    (VAR_DIR / "dev-secrets.json").write_text(json.dumps(_secrets, indent=2))
 
 DEBUG = True
 SECRET_KEY = _secrets["SECRET_KEY"]
 FIELD_ENCRYPTION_KEYS = _secrets["FIELD_ENCRYPTION_KEYS"]
 BLIND_INDEX_KEY = _secrets["BLIND_INDEX_KEY"]
+AUDIT_CHAIN_KEYS = _secrets["AUDIT_CHAIN_KEYS"]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 DEMO_MODE = True
 

@@ -27,6 +27,13 @@ SECRET_KEY = _required("SECRET_KEY")
 # Comma-separated Fernet keys, newest first; older keys stay until `manage.py rotate_keys` has run.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", _required("FIELD_ENCRYPTION_KEYS"))
 BLIND_INDEX_KEY = _required("BLIND_INDEX_KEY")
+# Comma-separated id:secret pairs, newest first; keep an old pair while links made with it exist.
+_audit_pairs = [
+    p.partition(":") for p in env_list("AUDIT_CHAIN_KEYS", _required("AUDIT_CHAIN_KEYS"))
+]
+if not all(key_id and secret for key_id, _, secret in _audit_pairs):
+    raise ImproperlyConfigured("AUDIT_CHAIN_KEYS must be comma-separated id:secret pairs.")
+AUDIT_CHAIN_KEYS = {key_id: secret for key_id, _, secret in _audit_pairs}
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _required("ALLOWED_HOSTS"))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

@@ -3,13 +3,14 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR
+from .base import BASE_DIR, DATABASES
 
 DEBUG = False
 DEMO_MODE = True
 SECRET_KEY = "test-secret-key-not-for-any-real-use-0123456789abcdefghijklmnop"  # noqa: S105
 FIELD_ENCRYPTION_KEYS = ["lWBBu3k1lCPFxsM8s8Jyn6E2WxpWTGtC7Zzbbd4vFBQ="]
 BLIND_INDEX_KEY = "test-blind-index-key"  # noqa: S105
+AUDIT_CHAIN_KEYS = {"test-1": "test-audit-chain-key"}
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -21,3 +22,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# PostgreSQL refuses TRUNCATE on the audit tables (tmo migration 0001) unless the session opts in;
+# pytest-django empties tables between transactional tests with TRUNCATE, so test sessions do.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c tmo.allow_audit_truncate=on"
