@@ -15,6 +15,8 @@ urlpatterns = [
     path("compliance/", include("access.views.compliance")),
     path("emergency/", include("access.views.emergency")),
     # The public inventory ("privacy/") and the generated code ("compliance/code/...").
+    path("breaches/", include("access.views.breaches")),
+    path("impact-assessments/", include("access.views.dpia")),
     path("committee/", include("access.views.grants")),
     path("meetings/", include("access.views.meetings")),
     path("audit/", include("access.views.audit")),

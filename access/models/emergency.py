@@ -1,4 +1,4 @@
-"""Emergency ("break the glass") access, and the breach record a misuse of it opens."""
+"""Emergency ("break the glass") access. A misuse of it opens a breach (access.models.breaches)."""
 
 import datetime
 
@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tmo.datamap import Category, LawfulBasis, PersonalData, Retention
 
-__all__ = ["Breach", "EmergencyAccess", "EmergencyAccessAttempt"]
+__all__ = ["EmergencyAccess", "EmergencyAccessAttempt"]
 
 EMERGENCY_ACCESS_DURATION = datetime.timedelta(hours=4)
 
@@ -53,7 +53,7 @@ class EmergencyAccess(models.Model):
         category=Category.PERSONAL,
         purpose="Accountability for emergency access to records outside a user's normal scope.",
         lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
-        retention=Retention(years=6, after="the review"),
+        retention=Retention(years=6, after="the review", field="reviewed_at"),
         # The user's own words may say why the person is at risk: kept out of the audit entries.
         sensitive_fields=("reason", "review_notes"),
         subject_generic=("content_type", "object_id"),
@@ -114,7 +114,7 @@ class EmergencyAccessAttempt(models.Model):
         category=Category.PERSONAL,
         purpose="Accountability for attempts to use emergency access, including unmatched ones.",
         lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
-        retention=Retention(years=6, after="the attempt"),
+        retention=Retention(years=6, after="the attempt", field="attempted_at"),
         sensitive_fields=("reason",),
         unlinked_reason="An attempt names its user; the person reached, if any, is named by the "
         "emergency access it opened.",
@@ -122,34 +122,3 @@ class EmergencyAccessAttempt(models.Model):
 
     def __str__(self):
         return "Emergency access attempt #%s" % self.pk
-
-
-class Breach(models.Model):
-    """A suspected or actual personal data breach. Issue 6 builds the full log on this record."""
-
-    class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
-
-    summary = models.TextField()
-    reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    reported_at = models.DateTimeField(default=timezone.now)
-    became_aware_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
-
-    class Meta:
-        ordering = ["-reported_at"]
-
-    personal_data = PersonalData(
-        category=Category.PERSONAL,
-        purpose="Recording, containing and reporting personal data breaches.",
-        lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
-        retention=Retention(years=6, after="the breach is closed"),
-        sensitive_fields=("summary",),
-        unlinked_reason="The people affected are named in the breach record itself.",
-    )
-
-    def __str__(self):
-        return "Breach #%s" % self.pk

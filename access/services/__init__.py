@@ -1,3 +1,12 @@
 """Access workflows, one module per area. Importing them registers their dashboard panels."""
 
-from access.services import accounts, compliance, emergency, grants, meetings  # noqa: F401
+from access.services import (  # noqa: F401
+    accounts,
+    breaches,
+    compliance,
+    dpia,
+    emergency,
+    grants,
+    meetings,
+    unusual_access,
+)

@@ -23,6 +23,7 @@ from access.dashboard import Panel, dashboard_panel
 from access.models import Breach, EmergencyAccess, EmergencyAccessAttempt
 from access.models.emergency import EMERGENCY_ACCESS_DURATION
 from access.roles import STAFF_ROLES, Role, roles_of
+from access.services import breaches
 from tmo import datamap
 from tmo.fields import BlindIndexField
 
@@ -236,14 +237,16 @@ def open_breach_for_emergency_access(
     access = EmergencyAccess.objects.select_for_update().get(pk=access.pk)
     _check_reviewer(reviewer, access)
     now = timezone.now()
-    breach = Breach(
+    target = access.content_object
+    breach = breaches.open_breach(
+        opened_by=reviewer,
         summary=_required(summary, "summary", "Enter a summary of the breach."),
-        reported_by=reviewer,
-        reported_at=now,
-        became_aware_at=now,
+        kind=Breach.Kind.EMERGENCY_MISUSE,
+        how_reported=Breach.HowReported.EMERGENCY_REVIEW,
+        concerns_user=access.user,
+        subjects=[target] if target is not None else [],
+        now=now,
     )
-    breach.full_clean()
-    breach.save()
     access.breach = breach
     access.review = EmergencyAccess.Review.BREACH
     access.review_notes = (notes or "").strip()
@@ -261,7 +264,17 @@ def reads_during(access: EmergencyAccess, limit: int = READS_SHOWN):
     Linked rows are found through the data map, so a new model about people is covered without
     this module knowing it. Returns the newest `limit` entries, with their content types loaded.
     """
-    window_end = min(access.expires_at, timezone.now())
+    return (
+        reads_covered_by(access)
+        .select_related("content_type")
+        .order_by("-timestamp", "-pk")[:limit]
+    )
+
+
+def reads_covered_by(access: EmergencyAccess, *, until=None):
+    """Every audited read the access covered: the user's, of the record and its linked rows,
+    between its start and its end (or `until`, if sooner)."""
+    window_end = min(access.expires_at, until or timezone.now())
     about = Q(content_type_id=access.content_type_id, object_pk=str(access.object_id))
     target = access.content_object
     if target is not None and type(target) is _subject_model_or_none():
@@ -275,16 +288,12 @@ def reads_during(access: EmergencyAccess, limit: int = READS_SHOWN):
                 content_type=ContentType.objects.get_for_model(entry.model),
                 object_pk__in=Subquery(rows.values("pk_text")),
             )
-    return (
-        LogEntry.objects.filter(
-            about,
-            action=LogEntry.Action.ACCESS,
-            actor_id=access.user_id,
-            timestamp__gte=access.started_at,
-            timestamp__lte=window_end,
-        )
-        .select_related("content_type")
-        .order_by("-timestamp", "-pk")[:limit]
+    return LogEntry.objects.filter(
+        about,
+        action=LogEntry.Action.ACCESS,
+        actor_id=access.user_id,
+        timestamp__gte=access.started_at,
+        timestamp__lte=window_end,
     )
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from access.decorators import public, roles_required
 from access.policy import get_visible_or_404
 from access.roles import Role
+from access.services.breaches import report_data_problem
 from records.forms.people import GovukDateField
 from records.models import Person
 from records.services import person_open, record_open
@@ -174,6 +175,18 @@ class OptionalEvidenceForm(GovukFormMixin, forms.Form):
 class MessageForm(GovukFormMixin, forms.Form):
     body = forms.CharField(
         label="Your message", max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class DataProblemForm(GovukFormMixin, forms.Form):
+    description = forms.CharField(
+        label="What is wrong?",
+        max_length=5000,
+        help_text="For example: you saw someone else's details after signing in; a letter or "
+        "email about you went to someone else; your details were shared when they should not "
+        "have been. You need not copy the details themselves here.",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": "Tell us what is wrong"},
     )
 
 
@@ -427,6 +440,28 @@ def portal_request_review(request, pk):
 
 
 @roles_required(Role.TENANT)
+def portal_data_problem(request):
+    """A resident reports a problem with their data: it reaches the data protection lead at once
+    as a suspected breach, with the resident's own record (if linked) as the first affected."""
+    link = services.link_of(request.user)
+    form = DataProblemForm(request.POST or None)
+    if run_service(
+        request,
+        form,
+        lambda data: report_data_problem(
+            account=request.user,
+            description=data["description"],
+            subject=link.person if link is not None else None,
+        ),
+        success="Thank you. Your report has gone to our data protection lead, who will look "
+        "into it and contact you.",
+        error_field="description",
+    ):
+        return redirect("portal_home")
+    return render(request, "sar/portal_data_problem.html", {"form": form})
+
+
+@roles_required(Role.TENANT)
 def portal_request_evidence(request, pk):
     found = _mine_or_404(request, pk)
     form = EvidenceForm(request.POST or None, request.FILES or None)
@@ -546,6 +581,7 @@ urlpatterns = [
     path("ask/", portal_request_form, name="portal_request_form"),
     path("ask/<str:token>/", portal_request_confirm, name="portal_request_confirm"),
     path("requests/new/", portal_request_new, name="portal_request_new"),
+    path("problem/", portal_data_problem, name="portal_data_problem"),
     path("requests/<int:pk>/", portal_request_detail, name="portal_request_detail"),
     path("requests/<int:pk>/message/", portal_request_message, name="portal_request_message"),
     path("requests/<int:pk>/review/", portal_request_review, name="portal_request_review"),

@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tmo.context_processors.site",
                 "access.context_processors.emergency_access",
+                "access.context_processors.breach_clocks",
             ],
         },
     },
@@ -134,10 +135,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Run by the worker once a day at DAILY_JOBS_AT, local time (tmo.daily). Each takes no arguments.
+# A reported breach no data protection lead has acknowledged in this many hours goes to the
+# senior officers (access.services.breaches).
+BREACH_ACKNOWLEDGE_HOURS = int(os.environ.get("TMO_BREACH_ACKNOWLEDGE_HOURS", 4))
 DAILY_JOBS_AT = "02:00"
 DAILY_JOBS = [
     "sar.services.requests.due_reminders",
     "tmo.auditchain.daily_verify_and_checkpoint",
+    "access.services.breaches.daily_breach_check",
+    "access.services.unusual_access.daily_unusual_access_check",
 ]
 
 AUDITLOG_CID_GETTER = "tmo.middleware.current_request_id"
