@@ -19,5 +19,6 @@ urlpatterns = [
     path("impact-assessments/", include("access.views.dpia")),
     path("committee/", include("access.views.grants")),
     path("meetings/", include("access.views.meetings")),
+    path("retention/", include("access.views.retention")),
     path("audit/", include("access.views.audit")),
 ]

@@ -227,7 +227,7 @@ class DisclosureDecision(models.Model):
         category=Category.PERSONAL,
         purpose="Recording what was disclosed about a person, to whom and why.",
         lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
-        retention=Retention(years=6, after="the decision"),
+        retention=Retention(years=6, after="the decision", field="decided_at"),
         sensitive_fields=("necessity", "reasons", "recipient_confirmed", "released_content"),
         subject_paths=("request__person",),
         internal_fields=("pack_storage_name",),
@@ -386,7 +386,7 @@ class InformationEnquiry(models.Model):
         category=Category.PERSONAL,
         purpose="Answering enquiries about repairs and services, and showing how each was answered.",
         lawful_basis=LawfulBasis.PUBLIC_TASK,
-        retention=Retention(years=2, after="the enquiry"),
+        retention=Retention(years=2, after="the enquiry", field="answered_at"),
         unlinked_reason="The enquirer is named in free text; enquirers need not be on the register.",
     )
 

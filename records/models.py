@@ -317,7 +317,9 @@ class HouseholdMember(models.Model):
         category=Category.PERSONAL,
         purpose="Knowing who lives in each home, including children for overcrowding checks.",
         lawful_basis=LawfulBasis.CONTRACT,
-        retention=Retention(years=6, after="the tenancy ends"),
+        retention=Retention(
+            years=6, after="the member leaves or the tenancy ends", field="end_date"
+        ),
         subject_paths=("person",),
     )
 

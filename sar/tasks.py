@@ -22,7 +22,7 @@ from django_tasks import task
 from sar import redaction
 from sar.models import Bundle, SarItem, SarRedaction
 from sar.services import bundles as services
-from tmo import datamap, filestore
+from tmo import datamap, filestore, retention
 
 Decision = SarItem.Decision
 NO_AUTOMATED_DECISIONS = "We make no decisions about you by automated means, and no profiling."
@@ -101,7 +101,7 @@ def _supplementary(items: list[SarItem]) -> list[dict]:
                 "purpose": entry.purpose,
                 "lawful_basis": str(entry.lawful_basis_label),
                 "condition": entry.condition,
-                "retention": str(entry.retention) if entry.retention else "Kept while needed",
+                "retention": str(retention.schedule_for(entry) or "Kept while needed"),
                 "recipients": entry.recipients
                 or "Our staff whose work needs it; nobody else without a recorded decision.",
                 "source": entry.source or "You, and our staff recording their work with you.",

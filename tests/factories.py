@@ -548,3 +548,62 @@ class RightsActionFactory(factory.django.DjangoModelFactory):
     record_name = "Contact record"
     reason = "The law requires us to keep it (Art. 17(3)(b))."
     done_by = factory.LazyFunction(lambda: user_with_role(Role.SENIOR_OFFICER))
+
+
+class DisposalReviewFactory(factory.django.DjangoModelFactory):
+    """An open disposal review; add rows with DisposalCandidateFactory."""
+
+    class Meta:
+        model = "tmo.DisposalReview"
+
+
+class DisposalCandidateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tmo.DisposalCandidate"
+
+    review = factory.SubFactory(DisposalReviewFactory)
+    model_label = "records.contactrecord"
+    object_id = factory.Sequence(lambda n: str(900000 + n))
+    due_on = datetime.date(2019, 1, 31)
+    action = "delete"
+
+
+class LegalHoldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tmo.LegalHold"
+
+    model_label = "records.contactrecord"
+    object_id = "1"
+    reason = "Disrepair claim, court reference HQ-123."
+    placed_by = factory.LazyFunction(lambda: user_with_role(Role.DATA_PROTECTION_LEAD))
+
+
+class DisposalCertificateFactory(factory.django.DjangoModelFactory):
+    """A certificate for a completed review: counts only."""
+
+    class Meta:
+        model = "tmo.DisposalCertificate"
+
+    review = factory.SubFactory(DisposalReviewFactory, status="completed")
+    approved_by = factory.LazyFunction(lambda: user_with_role(Role.DATA_PROTECTION_LEAD))
+    approved_at = factory.LazyFunction(timezone.now)
+    lines = factory.LazyFunction(
+        lambda: [
+            {
+                "model_label": "records.contactrecord",
+                "record": "Contact record",
+                "category": "Personal data",
+                "rule": "6 years after the contact",
+                "action": "Delete",
+                "deleted": 3,
+                "anonymised": 0,
+                "blocked": 0,
+                "held": 1,
+                "excluded": 0,
+                "gone": 0,
+                "not_due": 0,
+                "blocked_reasons": [],
+            }
+        ]
+    )
+

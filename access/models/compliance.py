@@ -239,7 +239,7 @@ class AccessReviewItem(models.Model):
         category=Category.PERSONAL,
         purpose="Recording each piece of access reviewed and whether it was kept or removed.",
         lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
-        retention=Retention(years=6, after="the review"),
+        retention=Retention(years=6, after="the review", field="review__completed_at"),
         unlinked_reason=STAFF_ACCOUNTS_REASON,
     )
 

@@ -66,7 +66,7 @@ class Meeting(models.Model):
         category=Category.PERSONAL,
         purpose="Recording committee decisions, including confidential matters about residents.",
         lawful_basis=LawfulBasis.PUBLIC_TASK,
-        retention=Retention(years=6, after="the meeting"),
+        retention=Retention(years=6, after="the meeting", field="held_on"),
         sensitive_fields=("confidential_minutes",),
         unlinked_reason="Confidential minutes name people in free text; they are found by search.",
     )
@@ -105,7 +105,7 @@ class ConfidentialReport(models.Model):
         category=Category.PERSONAL,
         purpose="Putting confidential matters about residents, staff or contractors to the committee.",
         lawful_basis=LawfulBasis.PUBLIC_TASK,
-        retention=Retention(years=6, after="the meeting"),
+        retention=Retention(years=6, after="the meeting", field="meeting__held_on"),
         sensitive_fields=("body",),
         unlinked_reason="Reports name people in free text; they are found by search.",
     )
@@ -161,7 +161,7 @@ class ReportCopy(models.Model):
         category=Category.PERSONAL,
         purpose="Showing who held each copy of a confidential report and that it came back.",
         lawful_basis=LawfulBasis.PUBLIC_TASK,
-        retention=Retention(years=6, after="the meeting"),
+        retention=Retention(years=6, after="the meeting", field="report__meeting__held_on"),
         sensitive_fields=("lost_reason",),
         unlinked_reason="Copies are held by committee members and staff, who are users, not people on file.",
     )

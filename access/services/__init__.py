@@ -8,5 +8,6 @@ from access.services import (  # noqa: F401
     emergency,
     grants,
     meetings,
+    retention,
     unusual_access,
 )

@@ -21,6 +21,7 @@ from access.middleware import two_factor_exempt
 from access.roles import Role
 from access.services import accounts
 from tmo import datamap
+from tmo.retention import schedule_for
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -163,7 +164,9 @@ def data_map(request):
     entries = sorted(
         datamap.entries(), key=lambda e: (e.model._meta.app_label, e.model._meta.verbose_name)
     )
-    return render(request, "access/data_map.html", {"entries": entries})
+    # The period in force is the retention schedule's, which the DPO may have changed.
+    rows = [(entry, schedule_for(entry)) for entry in entries]
+    return render(request, "access/data_map.html", {"entries": rows})
 
 
 def _second_factor_given(request, device) -> None:

@@ -98,7 +98,9 @@ class Bundle(models.Model):
         category=Category.PERSONAL,
         purpose="Answering subject access requests with a complete, redacted copy of the data.",
         lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
-        retention=Retention(years=2, after="the request is completed"),
+        retention=Retention(
+            years=2, after="the request is completed", field="request__completed_on"
+        ),
         subject_paths=("request__person",),
         internal_fields=("storage_name", "size", "progress", "attempts", "last_error"),
         encrypted_files=("storage_name",),
@@ -165,7 +167,9 @@ class SarItem(models.Model):
         category=Category.PERSONAL,
         purpose="Reviewing what a subject access answer holds before it is released.",
         lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
-        retention=Retention(years=2, after="the request is completed"),
+        retention=Retention(
+            years=2, after="the request is completed", field="request__completed_on"
+        ),
         sensitive_fields=("data", "exemption_reason"),
         subject_paths=("request__person",),
     )
@@ -220,7 +224,9 @@ class SarRedaction(models.Model):
         category=Category.PERSONAL,
         purpose="Recording what was redacted from a subject access answer and why.",
         lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
-        retention=Retention(years=2, after="the request is completed"),
+        retention=Retention(
+            years=2, after="the request is completed", field="item__request__completed_on"
+        ),
         sensitive_fields=("text",),
         subject_paths=("item__request__person",),
     )
@@ -246,7 +252,9 @@ class BundleDownload(models.Model):
         category=Category.PERSONAL,
         purpose="Showing who collected a subject access answer, when and from where.",
         lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
-        retention=Retention(years=2, after="the request is completed"),
+        retention=Retention(
+            years=2, after="the request is completed", field="bundle__request__completed_on"
+        ),
         subject_paths=("bundle__request__person",),
     )
 

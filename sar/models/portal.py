@@ -171,7 +171,9 @@ class PortalRequest(models.Model):
         category=Category.PERSONAL,
         purpose="Knowing which portal account made a rights request, and for whom.",
         lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
-        retention=Retention(years=2, after="the request is completed"),
+        retention=Retention(
+            years=2, after="the request is completed", field="request__completed_on"
+        ),
         sensitive_fields=("represented_name",),
         subject_paths=("request__person",),
         internal_fields=("created_at",),
@@ -206,7 +208,9 @@ class IdentityEvidence(models.Model):
         category=Category.PERSONAL,
         purpose="Checking that a requester is who they say they are before their data is sent.",
         lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
-        retention=Retention(years=2, after="the request is completed"),
+        retention=Retention(
+            years=2, after="the request is completed", field="request__completed_on"
+        ),
         sensitive_fields=("original_filename",),
         subject_paths=("request__person",),
         internal_fields=("storage_name", "content_type", "size", "uploaded_at"),
@@ -238,7 +242,9 @@ class PortalMessage(models.Model):
         category=Category.PERSONAL,
         purpose="Corresponding with a requester about their rights request.",
         lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
-        retention=Retention(years=2, after="the request is completed"),
+        retention=Retention(
+            years=2, after="the request is completed", field="request__completed_on"
+        ),
         sensitive_fields=("body",),
         subject_paths=("request__person",),
         internal_fields=("sent_at",),

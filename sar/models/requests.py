@@ -169,7 +169,9 @@ class ClockStop(models.Model):
         category=Category.PERSONAL,
         purpose="Showing why a rights request's clock stood stopped.",
         lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
-        retention=Retention(years=2, after="the request is completed"),
+        retention=Retention(
+            years=2, after="the request is completed", field="request__completed_on"
+        ),
         subject_paths=("request__person",),
     )
 
@@ -288,7 +290,9 @@ class RightsAction(models.Model):
         purpose="Recording how a rights request was carried out in the records, and why anything "
         "was refused.",
         lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
-        retention=Retention(years=2, after="the request is completed"),
+        retention=Retention(
+            years=2, after="the request is completed", field="request__completed_on"
+        ),
         sensitive_fields=("reason",),
         subject_paths=("request__person",),
         internal_fields=("model_label", "object_id", "done_at"),

@@ -67,8 +67,9 @@ class ErasureRow:
 def _until(entry: datamap.PersonalData, status: retention.RetentionStatus) -> str:
     if status.ends_on is not None:
         return " It is kept until %s." % status.ends_on.strftime("%-d %B %Y")
-    if entry.retention is not None:
-        return " It is kept for %s." % entry.retention
+    rule = retention.schedule_for(entry)
+    if rule is not None:
+        return " It is kept for %s." % rule
     return ""
 
 

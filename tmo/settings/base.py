@@ -142,6 +142,7 @@ DAILY_JOBS_AT = "02:00"
 DAILY_JOBS = [
     "sar.services.requests.due_reminders",
     "tmo.auditchain.daily_verify_and_checkpoint",
+    "access.services.retention.daily_sweep",
     "access.services.breaches.daily_breach_check",
     "access.services.unusual_access.daily_unusual_access_check",
 ]
@@ -181,6 +182,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "access.views.auth.locked_out"
 AXES_RESET_ON_SUCCESS = False  # reset only after the second factor: see access.views.auth
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "csrfmiddlewaretoken"]
+# Sign-in attempt and log rows older than this are deleted by the daily retention sweep.
+AXES_LOG_RETENTION_DAYS = int(os.environ.get("TMO_AXES_LOG_RETENTION_DAYS", 90))
 # Behind a reverse proxy set TMO_PROXY_COUNT (how many proxies add X-Forwarded-For) so that the
 # client's address, not the proxy's, is counted.
 if os.environ.get("TMO_PROXY_COUNT"):
