@@ -15,6 +15,7 @@ urlpatterns = [
     path("compliance/", include("access.views.compliance")),
     path("emergency/", include("access.views.emergency")),
     # The public inventory ("privacy/") and the generated code ("compliance/code/...").
+    path("", include("access.views.published")),
     path("breaches/", include("access.views.breaches")),
     path("impact-assessments/", include("access.views.dpia")),
     path("committee/", include("access.views.grants")),

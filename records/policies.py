@@ -65,6 +65,9 @@ def person_field_allowed(user, field_name: str) -> bool:
 
 
 class PersonQuerySet(PolicyQuerySet):
+    # Read by the published code and inventory (access.published): fields only some roles see.
+    field_roles = PERSON_FIELD_ROLES
+
     def scope(self, user) -> Q:
         roles = roles_of(user)
         if Role.DATA_PROTECTION_LEAD in roles:

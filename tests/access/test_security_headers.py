@@ -17,6 +17,7 @@ TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # Templates WeasyPrint turns into PDFs on the server; no browser ever receives them as HTML.
 PDF_SOURCES = {
     "access/meetings/report_copy_print.html",
+    "access/published/_pdf_style.html",
     "access/retention/certificate_pdf.html",
     "disclosures/pack.html",
     "disclosures/work_order_pdf.html",

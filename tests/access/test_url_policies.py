@@ -25,6 +25,8 @@ def test_public_urls_are_only_the_sign_in_pages():
         "portal_activate_email_confirm",
         "portal_request_confirm",
         "portal_request_form",
+        "published_inventory",
+        "published_inventory_pdf",
     ]
 
 
