@@ -840,3 +840,162 @@ class Document(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class EqualityMonitoring(models.Model):
+    """A person's voluntary answers to the equality monitoring questions.
+
+    Every question can be answered "prefer not to say", and nobody has to answer at all. The
+    answers are read one by one only to record or correct them; otherwise they leave the system
+    only as anonymised counts (records.equalities). Age is not asked: the figures work out an age
+    band from the date of birth on the register on the day they are drawn.
+    """
+
+    PREFER_NOT_TO_SAY = "prefer_not_to_say"
+
+    class Ethnicity(models.TextChoices):
+        # The Office for National Statistics' 2021 census categories for England and Wales.
+        ASIAN_INDIAN = "asian_indian", _("Asian or Asian British: Indian")
+        ASIAN_PAKISTANI = "asian_pakistani", _("Asian or Asian British: Pakistani")
+        ASIAN_BANGLADESHI = "asian_bangladeshi", _("Asian or Asian British: Bangladeshi")
+        ASIAN_CHINESE = "asian_chinese", _("Asian or Asian British: Chinese")
+        ASIAN_OTHER = "asian_other", _("Asian or Asian British: any other Asian background")
+        BLACK_AFRICAN = "black_african", _("Black, Black British, Caribbean or African: African")
+        BLACK_CARIBBEAN = (
+            "black_caribbean",
+            _("Black, Black British, Caribbean or African: Caribbean"),
+        )
+        BLACK_OTHER = (
+            "black_other",
+            _("Black, Black British, Caribbean or African: any other Black background"),
+        )
+        MIXED_WHITE_BLACK_CARIBBEAN = (
+            "mixed_white_black_caribbean",
+            _("Mixed or multiple ethnic groups: White and Black Caribbean"),
+        )
+        MIXED_WHITE_BLACK_AFRICAN = (
+            "mixed_white_black_african",
+            _("Mixed or multiple ethnic groups: White and Black African"),
+        )
+        MIXED_WHITE_ASIAN = (
+            "mixed_white_asian",
+            _("Mixed or multiple ethnic groups: White and Asian"),
+        )
+        MIXED_OTHER = (
+            "mixed_other",
+            _("Mixed or multiple ethnic groups: any other mixed or multiple background"),
+        )
+        WHITE_BRITISH = (
+            "white_british",
+            _("White: English, Welsh, Scottish, Northern Irish or British"),
+        )
+        WHITE_IRISH = "white_irish", _("White: Irish")
+        WHITE_GYPSY_TRAVELLER = "white_gypsy_traveller", _("White: Gypsy or Irish Traveller")
+        WHITE_ROMA = "white_roma", _("White: Roma")
+        WHITE_OTHER = "white_other", _("White: any other White background")
+        ARAB = "arab", _("Other ethnic group: Arab")
+        OTHER = "other", _("Other ethnic group: any other ethnic group")
+        PREFER_NOT_TO_SAY = "prefer_not_to_say", _("Prefer not to say")
+
+    class Language(models.TextChoices):
+        ENGLISH = "english", _("English")
+        BRITISH_SIGN_LANGUAGE = "british_sign_language", _("British Sign Language")
+        ARABIC = "arabic", _("Arabic")
+        BENGALI = "bengali", _("Bengali (including Sylheti)")
+        GUJARATI = "gujarati", _("Gujarati")
+        PANJABI = "panjabi", _("Panjabi")
+        POLISH = "polish", _("Polish")
+        PORTUGUESE = "portuguese", _("Portuguese")
+        ROMANIAN = "romanian", _("Romanian")
+        SOMALI = "somali", _("Somali")
+        SPANISH = "spanish", _("Spanish")
+        TURKISH = "turkish", _("Turkish")
+        URDU = "urdu", _("Urdu")
+        OTHER = "other", _("Another language")
+        PREFER_NOT_TO_SAY = "prefer_not_to_say", _("Prefer not to say")
+
+    class Gender(models.TextChoices):
+        WOMAN = "woman", _("Woman")
+        MAN = "man", _("Man")
+        NON_BINARY = "non_binary", _("Non-binary")
+        OTHER = "other", _("In another way")
+        PREFER_NOT_TO_SAY = "prefer_not_to_say", _("Prefer not to say")
+
+    class Disability(models.TextChoices):
+        # The Equality Act 2010 definition, asked the way the census asks it.
+        YES_A_LOT = "yes_a_lot", _("Yes, my day-to-day activities are limited a lot")
+        YES_A_LITTLE = "yes_a_little", _("Yes, my day-to-day activities are limited a little")
+        NO = "no", _("No")
+        PREFER_NOT_TO_SAY = "prefer_not_to_say", _("Prefer not to say")
+
+    class Religion(models.TextChoices):
+        NONE = "none", _("No religion")
+        CHRISTIAN = "christian", _("Christian")
+        BUDDHIST = "buddhist", _("Buddhist")
+        HINDU = "hindu", _("Hindu")
+        JEWISH = "jewish", _("Jewish")
+        MUSLIM = "muslim", _("Muslim")
+        SIKH = "sikh", _("Sikh")
+        OTHER = "other", _("Any other religion or belief")
+        PREFER_NOT_TO_SAY = "prefer_not_to_say", _("Prefer not to say")
+
+    class SexualOrientation(models.TextChoices):
+        STRAIGHT = "straight", _("Straight or heterosexual")
+        GAY_LESBIAN = "gay_lesbian", _("Gay or lesbian")
+        BISEXUAL = "bisexual", _("Bisexual")
+        OTHER = "other", _("Another sexual orientation")
+        PREFER_NOT_TO_SAY = "prefer_not_to_say", _("Prefer not to say")
+
+    ANSWER_FIELDS = (
+        "ethnicity",
+        "first_language",
+        "gender",
+        "disability",
+        "religion",
+        "sexual_orientation",
+    )
+
+    person = models.OneToOneField(
+        Person, on_delete=models.PROTECT, related_name="equality_monitoring"
+    )
+    # Encrypted like every other special category value; the figures decrypt them to count.
+    ethnicity = EncryptedCharField(max_length=40, choices=Ethnicity.choices)
+    first_language = EncryptedCharField(max_length=40, choices=Language.choices)
+    gender = EncryptedCharField(max_length=40, choices=Gender.choices)
+    disability = EncryptedCharField(
+        max_length=40, choices=Disability.choices, verbose_name="disability"
+    )
+    religion = EncryptedCharField(
+        max_length=40, choices=Religion.choices, verbose_name="religion or belief"
+    )
+    sexual_orientation = EncryptedCharField(max_length=40, choices=SexualOrientation.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_on = models.DateField(default=timezone.localdate)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = policies.EqualityMonitoringQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "equality monitoring answers"
+        verbose_name_plural = "equality monitoring answers"
+
+    personal_data = PersonalData(
+        category=Category.SPECIAL,
+        purpose="Equality monitoring: checking that homes, services and membership reach every "
+        "part of the community fairly. Reported only as anonymised counts with small numbers "
+        "hidden.",
+        lawful_basis=LawfulBasis.PUBLIC_TASK,
+        condition="Equality of opportunity or treatment (Art. 9(2)(g); DPA 2018 Sch. 1 para 8)",
+        retention=Retention(years=1, after="the person's last tenancy or application ends"),
+        sensitive_fields=ANSWER_FIELDS,
+        subject_paths=("person",),
+        internal_fields=("updated_at",),
+        source="The person, voluntarily; every question can be answered 'prefer not to say'.",
+        recipients="Nobody outside the organisation. The committee sees anonymised counts only.",
+    )
+
+    def __str__(self):
+        # Never an answer: this text lands in audit entries.
+        return "Equality monitoring answers #%s" % self.pk

@@ -36,6 +36,10 @@ SENSITIVE_INFORMATION_ROLES = {
     Role.SENIOR_OFFICER,
     Role.DATA_PROTECTION_LEAD,
 }
+# A person's equality monitoring answers: the housing officer who records them with the person,
+# and the data protection lead. Nobody else needs one person's answers; the committee and senior
+# officers see anonymised counts only.
+EQUALITIES_ROLES = {Role.HOUSING_OFFICER, Role.DATA_PROTECTION_LEAD}
 # Roles that create and edit resident records (people, households, contacts, documents).
 RESIDENT_EDITOR_ROLES = {
     Role.HOUSING_OFFICER,
@@ -169,6 +173,19 @@ class SensitiveInformationQuerySet(PersonLinkedQuerySet):
         if not roles_of(user) & SENSITIVE_INFORMATION_ROLES:
             return Q(pk__in=[])
         return super().scope(user)
+
+
+class EqualityMonitoringQuerySet(PersonLinkedQuerySet):
+    """Equality answers of the people the user may see, for the roles that record them; never
+    through a committee grant, since no committee decision needs one person's answers."""
+
+    def scope(self, user) -> Q:
+        if not roles_of(user) & EQUALITIES_ROLES:
+            return Q(pk__in=[])
+        return super().scope(user)
+
+    def visible_to(self, user):
+        return self.in_scope(user)
 
 
 class TenancyQuerySet(PolicyQuerySet):

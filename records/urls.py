@@ -1,6 +1,15 @@
 from django.urls import include, path
 
-from records.views import contacts, contractors, dashboard, documents, households, people, staff
+from records.views import (
+    contacts,
+    contractors,
+    dashboard,
+    documents,
+    equalities,
+    households,
+    people,
+    staff,
+)
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -24,6 +33,15 @@ urlpatterns = [
         "people/<int:pk>/sensitive-information/new/",
         people.sensitive_information_create,
         name="sensitive_information_create",
+    ),
+    path(
+        "people/<int:pk>/equality-monitoring/",
+        equalities.equality_answers,
+        name="equality_answers",
+    ),
+    path("equality-figures/", equalities.equality_figures, name="equality_figures"),
+    path(
+        "equality-figures/export.csv", equalities.equality_figures_csv, name="equality_figures_csv"
     ),
     path("people/<int:pk>/timeline/", contacts.person_timeline, name="person_timeline"),
     path(

@@ -607,3 +607,17 @@ class DisposalCertificateFactory(factory.django.DjangoModelFactory):
         ]
     )
 
+
+class EqualityMonitoringFactory(factory.django.DjangoModelFactory):
+    """One person's equality monitoring answers, as they chose to give them."""
+
+    class Meta:
+        model = models.EqualityMonitoring
+
+    person = factory.SubFactory(PersonFactory)
+    ethnicity = models.EqualityMonitoring.Ethnicity.WHITE_BRITISH
+    first_language = models.EqualityMonitoring.Language.ENGLISH
+    gender = models.EqualityMonitoring.Gender.WOMAN
+    disability = models.EqualityMonitoring.Disability.NO
+    religion = models.EqualityMonitoring.Religion.PREFER_NOT_TO_SAY
+    sexual_orientation = models.EqualityMonitoring.SexualOrientation.PREFER_NOT_TO_SAY

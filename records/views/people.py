@@ -24,12 +24,14 @@ from records.forms.people import (
 from records.models import (
     ContactRecord,
     Document,
+    EqualityMonitoring,
     HouseholdMember,
     Person,
     SensitiveInformation,
     Tenancy,
 )
 from records.policies import (
+    EQUALITIES_ROLES,
     RESIDENT_EDITOR_ROLES,
     SENSITIVE_INFORMATION_ROLES,
     person_field_allowed,
@@ -156,6 +158,9 @@ def _render_person(request, person, confirm_form=None):
         )
     }
     roles = roles_of(user)
+    equality_answers = EqualityMonitoring.objects.visible_to(user).filter(person=person).first()
+    if equality_answers is not None:
+        services.record_open(user=user, obj=equality_answers)
     visible_tenancies = Tenancy.objects.visible_to(user)
     memberships = (
         person.household_memberships.filter(tenancy__in=visible_tenancies)
@@ -180,6 +185,9 @@ def _render_person(request, person, confirm_form=None):
             .select_related("recorded_by")
         ),
         "may_add_sensitive": bool(roles & SENSITIVE_INFORMATION_ROLES),
+        # Only for the roles that record them; everyone else sees no sign of the answers.
+        "may_see_equalities": bool(roles & EQUALITIES_ROLES),
+        "equality_answers": equality_answers,
         "may_edit": bool(roles & RESIDENT_EDITOR_ROLES),
         "contacts": ContactRecord.objects.visible_to(user)
         .filter(person=person)

@@ -40,6 +40,7 @@ from records.models import (
     ContractorBid,
     ContractorContact,
     Document,
+    EqualityMonitoring,
     HouseholdMember,
     HousingApplication,
     JobApplication,
@@ -233,6 +234,9 @@ HEALTH_NOTES = (
     ),
 )
 INTERPRETER_LANGUAGES = ("Bengali (Sylheti)", "Somali", "Polish", "Turkish", "Tigrinya", "Romanian")
+# Roughly an inner London borough's mix, in the order of EqualityMonitoring's choices.
+EQUALITY_ETHNICITY_WEIGHTS = (4, 3, 8, 1, 2, 12, 7, 2, 2, 1, 1, 1, 30, 2, 0.5, 0.5, 10, 2, 2, 6)
+EQUALITY_LANGUAGE_WEIGHTS = (70, 0.5, 2, 5, 1, 1, 4, 2, 2, 4, 2, 3, 1, 3, 3)
 VULNERABLE_NOTES = (
     "Recently bereaved and living alone; memory difficulties. Explain things slowly and confirm in "
     "writing; a daughter helps with post.",
@@ -821,6 +825,7 @@ class DemoBuilder:
         self.save_contacts()
         self.damp_and_mould_case()
         self.name_resident_accounts()
+        self.add_equality_answers()
 
     def create_accounts(self) -> None:
         user_model = get_user_model()
@@ -2226,6 +2231,56 @@ class DemoBuilder:
                 person.full_name,
                 household.property.address_line_1,
             )
+
+    def add_equality_answers(self) -> None:
+        """Most current tenants, and some applicants, answered the equality monitoring questions.
+
+        A random stream of its own, so adding this stage changed nothing else in the demo."""
+        rng = random.Random("equality-monitoring")
+        current = {h.tenancy.pk for h in self.households if h.current}
+        tenants = [
+            m.person
+            for m in self.members
+            if m.tenancy.pk in current
+            and m.relationship in HouseholdMember.TENANT_RELATIONSHIPS
+            and m.end_date is None
+        ]
+        applicants = [
+            a.person for a in self.applications if a.status in HousingApplication.Status.values[:4]
+        ]
+        E = EqualityMonitoring
+
+        def pick(choices, weights):
+            return rng.choices(choices.values, weights)[0]
+
+        rows, seen = [], set()
+        for person, share in [(p, 0.85) for p in tenants] + [(p, 0.6) for p in applicants]:
+            if person.pk in seen:
+                continue
+            seen.add(person.pk)
+            if rng.random() >= share:
+                continue
+            gender = {"Mr": E.Gender.MAN, "Ms": E.Gender.WOMAN, "Mrs": E.Gender.WOMAN}.get(
+                person.title, E.Gender.WOMAN if person.title == "Miss" else None
+            )
+            if gender is None or rng.random() < 0.04:
+                gender = pick(E.Gender, (45, 45, 3, 2, 5))
+            rows.append(
+                E(
+                    person=person,
+                    ethnicity=pick(E.Ethnicity, EQUALITY_ETHNICITY_WEIGHTS),
+                    first_language=pick(E.Language, EQUALITY_LANGUAGE_WEIGHTS),
+                    gender=gender,
+                    disability=pick(E.Disability, (10, 14, 68, 8)),
+                    religion=pick(E.Religion, (28, 35, 1, 3, 1, 20, 1, 2, 9)),
+                    sexual_orientation=pick(E.SexualOrientation, (80, 3, 2, 1, 14)),
+                    recorded_by=self.users["housing"],
+                    recorded_on=self.today - datetime.timedelta(days=rng.randint(10, 900)),
+                )
+            )
+        EqualityMonitoring.objects.bulk_create(rows, batch_size=500)
+        self.counts["equality monitoring answers"] = len(rows)
+        self.log("Equality monitoring answers: %d" % len(rows))
 
     def remove_written_files(self) -> None:
         """The database rolls back on failure; the encrypted files it pointed to must go too."""
