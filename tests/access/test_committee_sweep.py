@@ -20,8 +20,11 @@ from tests.factories import (
     DataSharingAgreementFactory,
     DisclosureDecisionFactory,
     DisclosureEvidenceFactory,
+    DisposalCandidateFactory,
+    DisposalCertificateFactory,
     EmergencyAccessFactory,
     IdentityEvidenceFactory,
+    LegalHoldFactory,
     MeetingFactory,
     ReportCopyFactory,
     SarRedactionFactory,
@@ -35,6 +38,7 @@ MINUTES_CANARY = "CANARY-CONFIDENTIAL-MINUTE"
 REPORT_CANARY = "CANARY-REPORT-BODY"
 DISCLOSURE_CANARY = "CANARY-DISCLOSURE-PURPOSE"
 RIGHTS_CANARY = "CANARY-RIGHTS-REQUEST-DETAILS"
+BREACH_CANARY = "CANARY-BREACH-SUMMARY"
 # Where a granted record may be shown to a member: the papers and their home-page count.
 PAPERS_PAGES = {"committee_papers", "committee_paper_download"}
 
@@ -84,6 +88,19 @@ def sweep(db):
     redaction = SarRedactionFactory(item__bundle__request=rights)
     item, bundle = redaction.item, redaction.item.bundle
     evidence_for_rights = IdentityEvidenceFactory(request=rights)
+    from access.services import breaches, dpia
+
+    breach = breaches.report_breach(reported_by=officer, summary=BREACH_CANARY)
+    assessment = dpia.create_assessment(
+        user=dpo, values={"title": "Sweep DPIA", "description": "x", "risks": BREACH_CANARY}
+    )
+    from tmo.retention_models import RetentionRule
+
+    disposal_row = DisposalCandidateFactory(
+        model_label="records.person", object_id=str(world["people"][OTHER].pk)
+    )
+    hold = LegalHoldFactory(model_label="records.person", object_id=str(own.pk))
+    certificate = DisposalCertificateFactory()
     args = {
         "person": own.pk,
         **dict.fromkeys(
@@ -128,6 +145,7 @@ def sweep(db):
         "sar_bundle_redaction_decide": redaction.pk,
         "portal_staff_evidence": evidence_for_rights.pk,
         "portal_activation_code_issue": own.pk,
+        "equality_answers": own.pk,
         "portal_activate_email_confirm": "not-a-real-token",
         "portal_request_confirm": "not-a-real-token",
         "disclosure_evidence": evidence.pk,
@@ -152,6 +170,22 @@ def sweep(db):
         "access_review_detail": review.pk,
         "access_review_decide": review.items.first().pk,
         "emergency_review_detail": emergency.pk,
+        **dict.fromkeys(
+            (
+                "breach_detail",
+                "breach_acknowledge",
+                "breach_edit",
+                "breach_people",
+                "breach_risk",
+                "breach_containment",
+                "breach_ico",
+                "breach_notify",
+                "breach_outcome",
+                "breach_close",
+            ),
+            breach.pk,
+        ),
+        **dict.fromkeys(("dpia_detail", "dpia_edit", "dpia_sign_off"), assessment.pk),
         "committee_access_detail": grant.pk,
         "committee_access_decide": grant.pk,
         "committee_access_revoke": grant.pk,
@@ -164,6 +198,13 @@ def sweep(db):
         "meeting_copy_return": copy.pk,
         "meeting_copy_lost": copy.pk,
         "meeting_copy_print": copy.pk,
+        "retention_rule_edit": RetentionRule.objects.get(model_label="records.person").pk,
+        "disposal_review_detail": disposal_row.review_id,
+        "disposal_review_approve": disposal_row.review_id,
+        "disposal_candidate_hold": disposal_row.pk,
+        "legal_hold_lift": hold.pk,
+        "disposal_certificate_detail": certificate.pk,
+        "disposal_certificate_pdf": certificate.pk,
     }
     return {
         "world": world,
@@ -209,7 +250,7 @@ def _walk(client, sweep):
 
 def _never_shown(sweep) -> list[str]:
     people = sweep["world"]["people"]
-    secrets = [MINUTES_CANARY, REPORT_CANARY, DISCLOSURE_CANARY, RIGHTS_CANARY]
+    secrets = [MINUTES_CANARY, REPORT_CANARY, DISCLOSURE_CANARY, RIGHTS_CANARY, BREACH_CANARY]
     for key in (OTHER, UNASSIGNED):
         secrets += [people[key].last_name, people[key].ni_number]
     secrets += [r.person.last_name for r in sweep["world"]["hr"].values()]
