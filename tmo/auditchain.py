@@ -17,7 +17,10 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from json.encoder import encode_basestring
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -106,8 +109,12 @@ def check_signature(purpose: str, payload: dict, *, key_id: str, signature: str)
     return hmac.compare_digest(expected, str(signature))
 
 
+# Built once: json.dumps with these options would build a new encoder for every entry.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def _timestamp(value) -> str | None:
@@ -120,6 +127,7 @@ def _timestamp(value) -> str | None:
     return value.isoformat()
 
 
+@lru_cache(maxsize=4096)  # a walk meets the same few addresses again and again
 def _address(value) -> str | None:
     if not value:
         return None
@@ -324,38 +332,243 @@ class _Broken(Exception):
         self.position = position
 
 
-def _links_upto(last_position: int, batch_size: int) -> Iterator[list]:
-    """The links up to a position in order, a batch at a time, so memory stays bounded."""
+class _Link(NamedTuple):
+    """A chain link's columns, read without building a model instance for each."""
+
+    position: int
+    entry_id: int
+    prev_hash: str
+    hash: str
+    key_id: str
+
+    def where(self) -> dict:
+        return {"entry_id": self.entry_id, "position": self.position}
+
+
+class _LinkHasher:
+    """`link_hash` for a whole walk, from the entry's canonical text: the keys are read from
+    settings once, and each key's HMAC state is prepared once and copied per link."""
+
+    def __init__(self):
+        self._states: dict[str, object] = {}
+
+    def __call__(self, *, content_json: str, prev_hash: str, position: int, key_id: str) -> str:
+        state = self._states.get(key_id)
+        if state is None:
+            state = self._states[key_id] = hmac.new(key_for(key_id), digestmod=hashlib.sha256)
+        mac = state.copy()
+        mac.update(("%s\n%d\n%s\n%s" % (FORMAT, position, prev_hash, content_json)).encode())
+        return mac.hexdigest()
+
+
+def _stored_json(value):
+    """`_json_value` for a value the database driver has already decoded: a dict or list that
+    came out of a JSON column holds only JSON types, so its round trip is the identity."""
+    if type(value) is dict or type(value) is list:
+        return value
+    return _json_value(value)
+
+
+# The JSON columns, which the verifier reads as the database's own text (cast in the query) so
+# that a value met again and again is decoded and re-encoded only once.
+_JSON_FIELDS = ("serialized_data", "changes", "additional_data")
+
+
+def _decoded(text):
+    """A JSON column's text decoded as Django's JSONField.from_db_value does."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+@lru_cache(maxsize=4096)
+def _stored_json_piece(text) -> str:
+    """canonical_json of the content value for a JSON column's text."""
+    return _json_piece(_stored_json(_decoded(text)))
+
+
+def _stored_entry_content(row: tuple, labels) -> dict:
+    """`entry_content` of a row of `_entry_rows` (the JSON columns as text): the same dict."""
+    (
+        id_,
+        content_type_id,
+        object_pk,
+        object_id,
+        object_repr,
+        serialized_data,
+        action,
+        changes_text,
+        changes,
+        actor_id,
+        actor_email,
+        cid,
+        remote_addr,
+        remote_port,
+        timestamp,
+        additional_data,
+    ) = row
+    return {
+        "id": int(id_),
+        "content_type": labels(content_type_id),
+        "object_pk": None if object_pk is None else str(object_pk),
+        "object_id": _int(object_id),
+        "object_repr": object_repr,
+        "serialized_data": _stored_json(_decoded(serialized_data)),
+        "action": int(action),
+        "changes_text": changes_text or "",
+        "changes": _stored_json(_decoded(changes)),
+        "actor_id": _int(actor_id),
+        "actor_email": actor_email or None,
+        "cid": cid or None,
+        "remote_addr": _address(remote_addr),
+        "remote_port": _int(remote_port),
+        "timestamp": _timestamp(timestamp),
+        "additional_data": _stored_json(_decoded(additional_data)),
+    }
+
+
+# The keys of `entry_content` in the order canonical_json sorts them, and the object it makes of
+# them: the verifier writes the canonical text of an entry straight from its column values.
+_CONTENT_KEYS = (
+    "action",
+    "actor_email",
+    "actor_id",
+    "additional_data",
+    "changes",
+    "changes_text",
+    "cid",
+    "content_type",
+    "id",
+    "object_id",
+    "object_pk",
+    "object_repr",
+    "remote_addr",
+    "remote_port",
+    "serialized_data",
+    "timestamp",
+)
+_CONTENT_TEMPLATE = "{%s}" % ",".join('"%s":%%s' % key for key in _CONTENT_KEYS)
+
+
+def _json_piece(value) -> str:
+    """canonical_json of one value, the common scalar cases without the encoder's setup."""
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return encode_basestring(value)
+    if type(value) is int:
+        return int.__repr__(value)
+    return canonical_json(value)
+
+
+def _stored_entry_json(row: tuple, label_json: str) -> str:
+    """canonical_json(_stored_entry_content(row, ...)), the same text, written directly: this
+    is the verifier's inner loop. `label_json` is the content type's label already encoded."""
+    (
+        id_,
+        _content_type_id,
+        object_pk,
+        object_id,
+        object_repr,
+        serialized_data,
+        action,
+        changes_text,
+        changes,
+        actor_id,
+        actor_email,
+        cid,
+        remote_addr,
+        remote_port,
+        timestamp,
+        additional_data,
+    ) = row
+    return _CONTENT_TEMPLATE % (
+        int.__repr__(int(action)),
+        encode_basestring(actor_email) if actor_email else "null",
+        _int_piece(actor_id),
+        "null" if additional_data is None else _stored_json_piece(additional_data),
+        "null" if changes is None else _stored_json_piece(changes),
+        encode_basestring(changes_text) if changes_text else '""',
+        encode_basestring(cid) if cid else "null",
+        label_json,
+        int.__repr__(int(id_)),
+        _int_piece(object_id),
+        "null" if object_pk is None else encode_basestring(str(object_pk)),
+        _json_piece(object_repr),
+        _address_piece(remote_addr),
+        _int_piece(remote_port),
+        "null" if serialized_data is None else _stored_json_piece(serialized_data),
+        "null" if timestamp is None else encode_basestring(_timestamp(timestamp)),
+    )
+
+
+def _int_piece(value) -> str:
+    return "null" if value is None or value == "" else int.__repr__(int(value))
+
+
+@lru_cache(maxsize=4096)
+def _address_piece(value) -> str:
+    return _json_piece(_address(value))
+
+
+def _entry_rows(entries):
+    """Rows of ENTRY_FIELDS' values, in that order, with the JSON columns as the database's text."""
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    texts = {"_%s_text" % name: Cast(name, TextField()) for name in _JSON_FIELDS}
+    columns = ["_%s_text" % name if name in _JSON_FIELDS else name for name in ENTRY_FIELDS]
+    return entries.order_by().annotate(**texts).values_list(*columns)
+
+
+def _links_upto(last_position: int, batch_size: int) -> Iterator[tuple[list[_Link], dict]]:
+    """The links up to a position in order, a batch at a time so that memory stays bounded, each
+    batch with its entries' rows (`_entry_rows`) by id. The entries are selected by the batch's
+    position range in the database, rather than by a list of a thousand ids."""
+    from auditlog.models import LogEntry
+
     from tmo.models import AuditChainLink
 
     after = 0
     while True:
-        batch = list(
-            AuditChainLink.objects.filter(position__gt=after, position__lte=last_position).order_by(
-                "position"
-            )[:batch_size]
-        )
+        batch = [
+            _Link(*row)
+            for row in AuditChainLink.objects.filter(
+                position__gt=after, position__lte=last_position
+            )
+            .order_by("position")
+            .values_list(*_Link._fields)[:batch_size]
+        ]
         if not batch:
             return
-        yield batch
+        in_batch = AuditChainLink.objects.filter(
+            position__gt=after, position__lte=batch[-1].position
+        ).values("entry_id")
+        rows = {row[0]: row for row in _entry_rows(LogEntry.objects.filter(id__in=in_batch))}
+        yield batch, rows
         after = batch[-1].position
 
 
 def _walk(head_position: int, batch_size: int, labels, on_link=None) -> tuple[int, str]:
     """Recompute every link from the genesis to `head_position`; raise _Broken at the first
     link that does not hold. `on_link(link, content)` sees each verified link (for exports)."""
-    from auditlog.models import LogEntry
+    try:
+        return _walk_links(head_position, batch_size, labels, on_link)
+    finally:
+        # The cache holds entries' contents: keep none of them past the walk.
+        _stored_json_piece.cache_clear()
+        _address_piece.cache_clear()
 
+
+def _walk_links(head_position: int, batch_size: int, labels, on_link) -> tuple[int, str]:
     expected_position, expected_prev = 1, GENESIS_HASH
-    for batch in _links_upto(head_position, batch_size):
-        rows = {
-            row["id"]: row
-            for row in LogEntry.objects.filter(id__in=[link.entry_id for link in batch]).values(
-                *ENTRY_FIELDS
-            )
-        }
+    hasher = _LinkHasher()
+    label_json: dict[int, str] = {}
+    for batch, rows in _links_upto(head_position, batch_size):
         for link in batch:
-            where = {"entry_id": link.entry_id, "position": link.position}
             if link.position != expected_position:
                 raise _Broken(
                     "position #%d is missing (link #%d for entry %d follows #%d): entries or "
@@ -368,17 +581,20 @@ def _walk(head_position: int, batch_size: int, labels, on_link=None) -> tuple[in
                 raise _Broken(
                     "entry %d at #%d does not follow the entry before it (links reordered or "
                     "rewritten)" % (link.entry_id, link.position),
-                    **where,
+                    **link.where(),
                 )
             row = rows.get(link.entry_id)
             if row is None:
                 raise _Broken(
-                    "entry %d at #%d has been deleted" % (link.entry_id, link.position), **where
+                    "entry %d at #%d has been deleted" % (link.entry_id, link.position),
+                    **link.where(),
                 )
-            content = entry_content(row, labels(row["content_type_id"]))
+            content_type_id = row[1]
+            if content_type_id not in label_json:
+                label_json[content_type_id] = encode_basestring(labels(content_type_id))
             try:
-                digest = link_hash(
-                    content=content,
+                digest = hasher(
+                    content_json=_stored_entry_json(row, label_json[content_type_id]),
                     prev_hash=link.prev_hash,
                     position=link.position,
                     key_id=link.key_id,
@@ -387,16 +603,16 @@ def _walk(head_position: int, batch_size: int, labels, on_link=None) -> tuple[in
                 raise _Broken(
                     "entry %d at #%d was signed with key %r, which is not configured"
                     % (link.entry_id, link.position, link.key_id),
-                    **where,
+                    **link.where(),
                 ) from None
             if not hmac.compare_digest(digest, link.hash):
                 raise _Broken(
                     "entry %d at #%d does not match its hash: its content was changed, or it was "
                     "swapped with another entry" % (link.entry_id, link.position),
-                    **where,
+                    **link.where(),
                 )
             if on_link is not None:
-                on_link(link, content)
+                on_link(link, _stored_entry_content(row, labels))
             expected_position, expected_prev = link.position + 1, link.hash
     return expected_position - 1, expected_prev
 

@@ -379,3 +379,79 @@ def test_the_migration_backfills_existing_entries_in_id_order(history):
         LogEntry.objects.order_by("id").values_list("id", flat=True)
     )
     assert verify().ok
+
+
+# --- the verifier's fast path ---------------------------------------------------------------------
+
+
+def odd_entries(officer):
+    """Entries whose columns take every shape the canonical form has to get right."""
+    person = PersonFactory()
+    kwargs = {
+        "content_type_id": history_content_type(person),
+        "object_pk": str(person.pk),
+        "object_id": person.pk,
+        "action": LogEntry.Action.ACCESS,
+        "actor": officer,
+    }
+    shapes = [
+        {
+            "object_repr": "Zoë “quoted” \\ back\nslash ✓",
+            "changes": {"b": [1, 2.5, None], "a": True},
+        },
+        {"object_repr": "", "changes": "123", "additional_data": "just text"},
+        {
+            "object_repr": "x",
+            "changes": None,
+            "additional_data": None,
+            "serialized_data": [1, "two"],
+        },
+        {
+            "object_repr": "x",
+            "changes": {},
+            "additional_data": {"n": 0.5, "deep": {"z": 1, "y": []}},
+        },
+        {
+            "object_repr": "x",
+            "remote_addr": "2001:0db8:0000:0000:0000:0000:0000:0001",
+            "remote_port": 0,
+        },
+        {"object_repr": "x", "remote_addr": "10.0.0.1", "cid": "", "actor_email": ""},
+        {"object_repr": "x", "changes": {"k": "\u2028 and \x01 and 😀"}, "changes_text": "text"},
+    ]
+    return [LogEntry.objects.create(**kwargs, **shape) for shape in shapes]
+
+
+def history_content_type(obj):
+    from django.contrib.contenttypes.models import ContentType
+
+    return ContentType.objects.get_for_model(obj).pk
+
+
+def test_the_walk_hashes_each_entry_exactly_as_it_was_written(history):
+    from django.contrib.contenttypes.models import ContentType
+
+    odd_entries(user_with_role(Role.HOUSING_OFFICER))
+    labels = auditchain.ContentTypeLabels(ContentType)
+    rows = {row[0]: row for row in auditchain._entry_rows(LogEntry.objects.all())}
+    for entry in LogEntry.objects.all():
+        label = labels(entry.content_type_id)
+        expected = auditchain.entry_content(auditchain.instance_values(entry), label)
+        row = rows[entry.pk]
+        assert auditchain._stored_entry_content(row, labels) == expected
+        assert auditchain._stored_entry_json(
+            row, auditchain.encode_basestring(label)
+        ) == auditchain.canonical_json(expected)
+    assert verify(batch_size=3).ok
+
+
+def test_the_walk_reads_past_a_gap_longer_than_a_batch(history):
+    sqlite_only()
+    for _ in range(5):
+        record_event(actor=None, obj=history, event="more")
+    doomed = list(AuditChainLink.objects.filter(position__in=[3, 4, 5, 6]))
+    AuditChainLink.objects.filter(pk__in=[link.pk for link in doomed]).delete()
+    result = verify(batch_size=2)
+    assert not result.ok
+    assert result.position == 3
+    assert "position #3 is missing" in result.message
