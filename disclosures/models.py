@@ -109,6 +109,10 @@ class DisclosureRequest(models.Model):
 
     class Meta:
         ordering = ["-received_on", "-pk"]
+        # The register pages through every request in this order.
+        indexes = [
+            models.Index(fields=["-received_on", "-id"], name="disclosure_register_order_idx")
+        ]
 
     personal_data = PersonalData(
         category=Category.PERSONAL,

@@ -265,6 +265,8 @@ class Tenancy(models.Model):
     class Meta:
         ordering = ["-start_date", "reference"]
         verbose_name_plural = "tenancies"
+        # Those who see every tenancy page through tens of thousands in this order.
+        indexes = [models.Index(fields=["-start_date", "reference"], name="tenancy_list_order_idx")]
 
     personal_data = PersonalData(
         category=Category.PERSONAL,
