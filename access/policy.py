@@ -20,7 +20,7 @@ import contextvars
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
@@ -67,6 +67,46 @@ class PolicyQuerySet(models.QuerySet):
         )
 
 
+# Set only by `row_by_row`: scopes built inside it check each row with correlated EXISTS.
+_ROW_BY_ROW = contextvars.ContextVar("tmo_scope_row_by_row", default=False)
+
+
+@contextlib.contextmanager
+def row_by_row():
+    """Within this block `rows_in` writes correlated EXISTS, for a scope that is checked against
+    a few rows (the person behind a page's linked records) rather than listed."""
+    token = _ROW_BY_ROW.set(True)
+    try:
+        yield
+    finally:
+        _ROW_BY_ROW.reset(token)
+
+
+def rows_in(queryset, field: str = "pk", *, outer: str = "pk") -> Q:
+    """This row's `outer` is among `queryset`'s `field` values.
+
+    The same rule in one of two shapes. `IN (subquery)` builds the whole set once (hashed), the
+    cheap way to list a scope of thousands. Under `row_by_row`, a correlated EXISTS: PostgreSQL
+    checks each row with index lookups, so a page about one person does not build that person's
+    whole scope (every person in the user's patches) for each query; it costs a little more
+    planning, which does not grow with the data."""
+    if _ROW_BY_ROW.get():
+        return Q(Exists(queryset.filter(**{field: OuterRef(outer)})))
+    return Q(**{"%s__in" % outer: queryset.values(field)})
+
+
+def rows_of_people_in_scope(people_model, user, *, outer: str = "person") -> Q:
+    """Rows whose `outer` person is in the user's working scope, each row checked on its own
+    (linked records are read a person at a time, so the person's scope is never listed)."""
+    with row_by_row():
+        people = people_model._default_manager.in_scope(user)
+    if not people.query.has_filters():
+        # Every person (or none): plain IN, which needs no check per row and reads as "all of
+        # them" to the published code (access.published).
+        return Q(**{"%s__in" % outer: people.values("pk")})
+    return Q(Exists(people.filter(pk=OuterRef(outer))))
+
+
 def _may_read(user) -> bool:
     from access.compliance import may_read_records
 
@@ -84,9 +124,7 @@ def granted_scope(model, user, codename: str) -> Q:
     through_groups = group_table.objects.filter(
         group__in=Group.objects.filter(user=user), permission__codename=codename
     )
-    return Q(pk__in=direct.values("content_object")) | Q(
-        pk__in=through_groups.values("content_object")
-    )
+    return rows_in(direct, "content_object") | rows_in(through_groups, "content_object")
 
 
 def committee_scope(model, user) -> Q:
@@ -99,7 +137,7 @@ def committee_scope(model, user) -> Q:
             CommitteeAccessRequest.live_filter(), members=user
         ),
     )
-    return Q(pk__in=items.values("object_id"))
+    return rows_in(items, "object_id")
 
 
 def emergency_scope(model, user) -> Q:
@@ -114,7 +152,7 @@ def emergency_scope(model, user) -> Q:
         user=user,
         content_type=ContentType.objects.get_for_model(model),
     )
-    return Q(pk__in=accesses.values("object_id"))
+    return rows_in(accesses, "object_id")
 
 
 def get_visible_or_404(queryset, user, **lookup):

@@ -4,7 +4,7 @@ and data protection lead who decide them. Anyone else gets a 404."""
 from django.apps import apps
 from django.db.models import Q
 
-from access.policy import NOTHING, PolicyQuerySet
+from access.policy import NOTHING, PolicyQuerySet, rows_in, rows_of_people_in_scope
 from access.roles import STAFF_ROLES, Role, roles_of
 
 OVERSIGHT_ROLES = {Role.SENIOR_OFFICER, Role.DATA_PROTECTION_LEAD}
@@ -23,7 +23,7 @@ class DisclosureRequestQuerySet(PolicyQuerySet):
 class EvidenceQuerySet(PolicyQuerySet):
     def scope(self, user) -> Q:
         requests = apps.get_model("disclosures", "DisclosureRequest").objects.in_scope(user)
-        return Q(request__in=requests.values("pk"))
+        return rows_in(requests, outer="request")
 
 
 class WorkOrderQuerySet(PolicyQuerySet):
@@ -32,5 +32,4 @@ class WorkOrderQuerySet(PolicyQuerySet):
     def scope(self, user) -> Q:
         if not roles_of(user) & STAFF_ROLES:
             return NOTHING
-        people = apps.get_model("records", "Person").objects.in_scope(user)
-        return Q(person__in=people.values("pk"))
+        return rows_of_people_in_scope(apps.get_model("records", "Person"), user)

@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 
 import holidays
 from django.db import transaction
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from disclosures.models import Basis, DisclosureDecision, DisclosureRequest, RequesterType
+from records.models import Person
+from records.policies import listed_markers, unshown_encrypted
 from tmo.audit import record_event
 from tmo.reports import Cell, csv_text, hide_complements, is_small
 
@@ -133,7 +136,13 @@ def register_requests(user, filters: RegisterFilters):
     return filters.apply(
         DisclosureRequest.objects.visible_to(user)
         .select_related("person", "decision__decided_by")
-        .prefetch_related("person__markers")
+        # A row (and the exports made of rows) shows no encrypted detail: none is decrypted.
+        .defer(
+            *unshown_encrypted(DisclosureRequest),
+            *unshown_encrypted(DisclosureDecision, prefix="decision__"),
+            *unshown_encrypted(Person, prefix="person__"),
+        )
+        .prefetch_related(Prefetch("person__markers", queryset=listed_markers()))
     )
 
 

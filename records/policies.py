@@ -6,6 +6,8 @@ exports, downloads and admin pages all go through `Model.objects.visible_to(user
 """
 
 import datetime
+import functools
+import operator
 import re
 
 from django.apps import apps
@@ -13,7 +15,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from access.policy import PolicyQuerySet, granted_scope
+from access.policy import PolicyQuerySet, granted_scope, rows_in, rows_of_people_in_scope
 from access.roles import Role, roles_of
 
 # Sensitive Person fields, and the roles whose work needs them. Anyone who may see the person sees
@@ -63,6 +65,37 @@ def _current_tenancy() -> Q:
     return Q(tenancy__end_date__isnull=True) | Q(tenancy__end_date__gte=today)
 
 
+def unshown_encrypted(model, *, prefix: str = "", shown=()) -> list[str]:
+    """A model's encrypted columns, for `.defer()` on a list that shows none of them (or only
+    `shown`): every encrypted value read is decrypted, so a page of 25 people would otherwise
+    decrypt some 250 values only to throw them away. `prefix` names them across a join."""
+    from tmo.fields import encrypted_fields
+
+    return [prefix + f.name for f in encrypted_fields(model) if f.name not in shown]
+
+
+def listed_markers():
+    """Markers as list rows show them (as tags, by kind): without their encrypted details."""
+    return _model("Marker").objects.defer("details")
+
+
+def _name_has(word: str, prefix: str = "") -> Q:
+    return (
+        Q(**{prefix + "first_name__icontains": word})
+        | Q(**{prefix + "last_name__icontains": word})
+        | Q(**{prefix + "preferred_name__icontains": word})
+    )
+
+
+def _address_has(word: str, prefix: str = "tenancy__property__") -> Q:
+    return (
+        Q(**{prefix + "address_line_1__icontains": word})
+        | Q(**{prefix + "address_line_2__icontains": word})
+        | Q(**{prefix + "postcode__icontains": word.replace(" ", "")})
+        | Q(**{prefix + "postcode__icontains": word})
+    )
+
+
 def person_field_allowed(user, field_name: str) -> bool:
     roles = PERSON_FIELD_ROLES.get(field_name)
     return roles is None or bool(roles_of(user) & roles)
@@ -80,27 +113,24 @@ class PersonQuerySet(PolicyQuerySet):
         applications = _model("HousingApplication").objects
         query = granted_scope(self.model, user, "view_person")
         if Role.HOUSING_OFFICER in roles:
-            query |= Q(
-                pk__in=members.filter(tenancy__property__patch__officers=user).values("person")
-            )
-            query |= Q(pk__in=applications.filter(assigned_officer=user).values("person"))
+            query |= rows_in(members.filter(tenancy__property__patch__officers=user), "person")
+            query |= rows_in(applications.filter(assigned_officer=user), "person")
         if Role.REPAIRS_OFFICER in roles:
-            query |= Q(
-                pk__in=members.filter(
-                    _current_tenancy(), tenancy__property__patch__officers=user
-                ).values("person")
+            query |= rows_in(
+                members.filter(_current_tenancy(), tenancy__property__patch__officers=user),
+                "person",
             )
         if Role.FINANCE_OFFICER in roles:
-            query |= Q(pk__in=members.values("person"))
+            query |= rows_in(members.all(), "person")
         if Role.HR_OFFICER in roles:
-            query |= Q(pk__in=_model("StaffRecord").objects.values("person"))
-            query |= Q(pk__in=_model("JobApplication").objects.values("person"))
+            query |= rows_in(_model("StaffRecord").objects.all(), "person")
+            query |= rows_in(_model("JobApplication").objects.all(), "person")
         if Role.CONTRACTS_OFFICER in roles:
-            query |= Q(pk__in=_model("ContractorContact").objects.values("person"))
+            query |= rows_in(_model("ContractorContact").objects.all(), "person")
         if Role.SENIOR_OFFICER in roles:
-            query |= Q(pk__in=members.values("person"))
-            query |= Q(pk__in=applications.values("person"))
-            query |= Q(pk__in=_model("PersonUserObjectPermission").objects.values("content_object"))
+            query |= rows_in(members.all(), "person")
+            query |= rows_in(applications.all(), "person")
+            query |= rows_in(_model("PersonUserObjectPermission").objects.all(), "content_object")
         return query
 
     def search(self, term: str):
@@ -110,21 +140,19 @@ class PersonQuerySet(PolicyQuerySet):
         term = " ".join(COMPACT_POSTCODE.sub(r"\1 \2", word) for word in term.split())
         if not term:
             return self.none()
-        query = Q()
-        for word in term.split():
-            query &= (
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(preferred_name__icontains=word)
-                | Q(
-                    household_memberships__tenancy__property__in=_model("Property").objects.filter(
-                        Q(address_line_1__icontains=word)
-                        | Q(address_line_2__icontains=word)
-                        | Q(postcode__icontains=word.replace(" ", ""))
-                        | Q(postcode__icontains=word)
-                    )
-                )
-            )
+        words = term.split()
+        # A person matches when every word is in their name, or when one home of theirs (now or
+        # before) holds every word not in their name. Homes are found from the few addresses
+        # that match a word, not by joining every person to every household they were in.
+        in_name = Q()
+        for word in words:
+            in_name &= _name_has(word)
+        homes = _model("HouseholdMember").objects.filter(
+            functools.reduce(operator.or_, (_address_has(word) for word in words))
+        )
+        for word in words:
+            homes = homes.filter(_name_has(word, "person__") | _address_has(word))
+        query = in_name | Q(pk__in=homes.values("person"))
         exact = Q()
         for field_name, normaliser in (
             ("ni_number_index", crypto.normalise_compact),
@@ -134,8 +162,7 @@ class PersonQuerySet(PolicyQuerySet):
             normalised = normaliser(term)
             if normalised:
                 exact |= Q(**{field_name: crypto.blind_index(normalised)})
-        matches = self.filter(query | exact) if exact else self.filter(query)
-        return self.filter(pk__in=matches.values("pk"))
+        return self.filter(query | exact) if exact else self.filter(query)
 
     def due_for_reconfirmation(self, today: datetime.date | None = None):
         """People with a contact detail unconfirmed or confirmed over CONTACT_RECONFIRM_DAYS ago.
@@ -161,7 +188,7 @@ class PersonLinkedQuerySet(PolicyQuerySet):
     """Rows about one person are visible exactly when the person is."""
 
     def scope(self, user) -> Q:
-        return Q(person__in=_model("Person").objects.in_scope(user).values("pk"))
+        return rows_of_people_in_scope(_model("Person"), user)
 
 
 class DocumentQuerySet(PersonLinkedQuerySet):
@@ -201,7 +228,7 @@ class TenancyQuerySet(PolicyQuerySet):
             query |= Q(property__patch__officers=user) & (
                 Q(end_date__isnull=True) | Q(end_date__gte=today)
             )
-        return Q(pk__in=self.model.objects.filter(query).values("pk"))
+        return rows_in(self.model.objects.filter(query))
 
 
 class HousingApplicationQuerySet(PolicyQuerySet):
@@ -210,9 +237,7 @@ class HousingApplicationQuerySet(PolicyQuerySet):
         if roles & {Role.DATA_PROTECTION_LEAD, Role.SENIOR_OFFICER}:
             return Q()
         if Role.HOUSING_OFFICER in roles:
-            return Q(assigned_officer=user) | Q(
-                person__in=_model("Person").objects.in_scope(user).values("pk")
-            )
+            return Q(assigned_officer=user) | rows_of_people_in_scope(_model("Person"), user)
         return Q(pk__in=[])
 
 

@@ -31,6 +31,7 @@ from disclosures.forms import (
 )
 from disclosures.models import DisclosureDecision, DisclosureEvidence, DisclosureRequest
 from records.models import Person
+from records.policies import unshown_encrypted
 from records.services import person_open, record_open
 from tmo.forms import run_service
 
@@ -192,6 +193,11 @@ def disclosure_list(request):
     visible = (
         DisclosureRequest.objects.visible_to(user)
         .select_related("person", "logged_by")
+        # The lists name the requester and the person; the encrypted details stay unread.
+        .defer(
+            *unshown_encrypted(DisclosureRequest),
+            *unshown_encrypted(Person, prefix="person__"),
+        )
         .order_by(URGENCY_ORDER, "received_on", "pk")
     )
     context = {

@@ -16,6 +16,7 @@ from disclosures.forms import disclosable_choices
 from disclosures.models import Basis, DataSharingAgreement, InformationEnquiry, WorkOrder
 from records.forms.people import GovukDateField
 from records.models import Contractor, Person, Property, Tenancy
+from records.policies import unshown_encrypted
 from records.views.common import paginate
 from tmo.forms import GovukFormMixin, run_service
 
@@ -262,8 +263,11 @@ def agreement_edit(request, pk):
 
 @roles_required(*WORK_ORDER_ROLES)
 def work_order_list(request):
-    orders = WorkOrder.objects.visible_to(request.user).select_related(
-        "person", "contractor", "tenancy__property"
+    orders = (
+        WorkOrder.objects.visible_to(request.user)
+        .select_related("person", "contractor", "tenancy__property")
+        # The list names the person and the contractor; what was shared is on each order's page.
+        .defer(*unshown_encrypted(WorkOrder), *unshown_encrypted(Person, prefix="person__"))
     )
     page = paginate(request, orders)
     return render(request, "disclosures/work_order_list.html", {"page": page})

@@ -22,7 +22,12 @@ from records.models import (
     Property,
     Tenancy,
 )
-from records.policies import RESIDENT_EDITOR_ROLES, person_field_allowed
+from records.policies import (
+    RESIDENT_EDITOR_ROLES,
+    listed_markers,
+    person_field_allowed,
+    unshown_encrypted,
+)
 from records.views.common import paginate
 
 TENANCY_ROLES = (
@@ -44,6 +49,17 @@ def _visible_members(user):
         HouseholdMember.objects.visible_to(user)
         .select_related("person")
         .prefetch_related("person__markers")
+    )
+
+
+def _listed_members(user):
+    """`_visible_members` for a list of households, which names people and shows their markers
+    but none of their encrypted details: those are left unread."""
+    return (
+        HouseholdMember.objects.visible_to(user)
+        .select_related("person")
+        .defer(*unshown_encrypted(Person, prefix="person__"))
+        .prefetch_related(Prefetch("person__markers", queryset=listed_markers()))
     )
 
 
@@ -169,7 +185,7 @@ def tenancy_list(request):
     tenancies = (
         form.filter(visible)
         .select_related("property__patch")
-        .prefetch_related(Prefetch("members", queryset=_visible_members(user)))
+        .prefetch_related(Prefetch("members", queryset=_listed_members(user)))
     )
     page = paginate(request, tenancies)
     today = timezone.localdate()
@@ -312,7 +328,7 @@ def property_detail(request, pk):
         tenancies = list(
             Tenancy.objects.visible_to(user)
             .filter(property=home)
-            .prefetch_related(Prefetch("members", queryset=_visible_members(user)))
+            .prefetch_related(Prefetch("members", queryset=_listed_members(user)))
         )
         for tenancy in tenancies:
             _annotate_household(tenancy, today)

@@ -34,7 +34,9 @@ from records.policies import (
     EQUALITIES_ROLES,
     RESIDENT_EDITOR_ROLES,
     SENSITIVE_INFORMATION_ROLES,
+    listed_markers,
     person_field_allowed,
+    unshown_encrypted,
 )
 from records.views.common import paginate
 
@@ -45,10 +47,11 @@ RESIDENT_LIST_ROLES = RESIDENT_EDITOR_ROLES
 SEARCH_MAX_LENGTH = 100
 
 
-def with_summary(people):
-    """Load what a list of people shows (markers, homes) in a fixed number of queries."""
-    return people.prefetch_related(
-        "markers",
+def with_summary(people, *, shown=()):
+    """Load what a list of people shows (names, markers, homes) in a fixed number of queries,
+    leaving unread the encrypted details it does not show (all but `shown`)."""
+    return people.defer(*unshown_encrypted(Person, shown=shown)).prefetch_related(
+        Prefetch("markers", queryset=listed_markers()),
         Prefetch(
             "household_memberships",
             queryset=HouseholdMember.objects.select_related("tenancy__property"),
@@ -292,7 +295,10 @@ def sensitive_information_create(request, pk):
 
 @roles_required(*RESIDENT_LIST_ROLES)
 def reconfirmation_list(request):
-    people = with_summary(Person.objects.visible_to(request.user).due_for_reconfirmation())
+    people = with_summary(
+        Person.objects.visible_to(request.user).due_for_reconfirmation(),
+        shown=("email", "phone", "correspondence_address"),  # for stale_contact_details
+    )
     page = paginate(request, people)
     today = timezone.localdate()
     for person in page.object_list:

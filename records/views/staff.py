@@ -4,6 +4,7 @@ Both models share one policy (records.policies.HRQuerySet); housing staff, the c
 system administrators are refused at the door and would find nothing behind it either.
 """
 
+from django.db.models import Prefetch
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -13,26 +14,31 @@ from access.roles import Role
 from records import services
 from records.forms.staff import HRFilterForm
 from records.models import JobApplication, Person, StaffRecord
-from records.policies import person_field_allowed
+from records.policies import listed_markers, person_field_allowed, unshown_encrypted
 from records.views.common import paginate
 
 HR_ROLES = (Role.HR_OFFICER, Role.DATA_PROTECTION_LEAD)
+
+
+def _listed(records):
+    """HR rows as the lists show them: names, posts and dates, markers as tags; the encrypted
+    notes, salaries and personal details are left unread."""
+    return (
+        records.select_related("person")
+        .defer(
+            *unshown_encrypted(records.model),
+            *unshown_encrypted(Person, prefix="person__"),
+        )
+        .prefetch_related(Prefetch("person__markers", queryset=listed_markers()))
+    )
 
 
 @roles_required(*HR_ROLES)
 def hr_home(request):
     user = request.user
     form = HRFilterForm(request.GET)
-    staff = form.filter_staff(
-        StaffRecord.objects.visible_to(user)
-        .select_related("person")
-        .prefetch_related("person__markers")
-    )
-    applications = form.filter_applications(
-        JobApplication.objects.visible_to(user)
-        .select_related("person")
-        .prefetch_related("person__markers")
-    )
+    staff = form.filter_staff(_listed(StaffRecord.objects.visible_to(user)))
+    applications = form.filter_applications(_listed(JobApplication.objects.visible_to(user)))
     staff_page = paginate(request, staff, param="staff_page", label="Staff records pages")
     applications_page = paginate(
         request, applications, param="applications_page", label="Job applications pages"
