@@ -8,6 +8,9 @@ A detail protected by a third party's safety marker is redacted outright, never 
 import re
 from dataclasses import dataclass
 
+from django.db.models import Q
+from django.utils import timezone
+
 from records.models import Marker, Person, Property
 from sar.models import SarRedaction
 from sar.models.bundles import REDACTED_MARK
@@ -22,6 +25,7 @@ PATTERNS = (
     (Kind.POSTCODE, re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b", re.I)),
 )
 MIN_TERM = 3
+WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -43,27 +47,49 @@ def _normalise(kind: str, value: str) -> str:
 
 
 class Register:
-    """What the register says about everyone but the requester, ready to search text for."""
+    """What the register says about everyone but the requester, ready to search text for.
+
+    Built once per request over the whole register, so it reads only what it needs: names and
+    homes are plain columns; of the encrypted fields it decrypts the free-text ones patterns cannot
+    recognise (addresses, workplace, school). A stranger's email, phone or NI number is found by
+    PATTERNS anyway; only a safety-blocked person's must be known, to make its redaction
+    mandatory, and those few people are read in full."""
 
     def __init__(self, requester: Person):
         self.terms: dict[str, tuple[str, bool]] = {}  # lowercase term -> (kind, mandatory)
         self.known: dict[tuple[str, str], bool] = {}  # (kind, normalised) -> mandatory
         self.own: set[tuple[str, str]] = set()
         self.own_terms: set[str] = set()
+        self._index: dict[str, list[tuple[str, str, bool]]] | None = None
         self._add_requester(requester)
+        others = Person.objects.exclude(pk=requester.pk)
+        today = timezone.localdate()
+        blocked_ids = set(
+            Marker.objects.filter(kind__in=Marker.SAFETY_KINDS, starts_on__lte=today)
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+            .values_list("person_id", flat=True)
+        )
+        rows = others.values_list(
+            "pk",
+            "first_name",
+            "last_name",
+            "preferred_name",
+            "correspondence_address",
+            "workplace",
+            "school",
+        )
+        for pk, first, last, preferred, *free_text in rows.iterator(chunk_size=5000):
+            if pk in blocked_ids:
+                continue
+            self._names(first, last, preferred, mandatory=False)
+            for value in free_text:
+                self._value(value or "", Kind.ADDRESS, False)
         protected = set(datamap.entry_for(Person).safety_protected_fields)
-        people = Person.objects.exclude(pk=requester.pk).prefetch_related(
+        blocked = others.filter(pk__in=blocked_ids).prefetch_related(
             "markers", "household_memberships__tenancy__property"
         )
-        for person in people:
-            blocked = person.has_safety_block()
-            names = {person.full_name}
-            if person.preferred_name:
-                names.add("%s %s" % (person.preferred_name, person.last_name))
-            if person.last_name.lower() not in self.own_terms:
-                names.add(person.last_name)
-            for name in names:
-                self._term(name, Kind.NAME, False)
+        for person in blocked:
+            self._names(person.first_name, person.last_name, person.preferred_name, mandatory=False)
             for field_name, kind in (
                 ("email", Kind.EMAIL),
                 ("phone", Kind.PHONE),
@@ -73,17 +99,26 @@ class Register:
                 ("school", Kind.ADDRESS),
             ):
                 value = getattr(person, field_name) or ""
-                mandatory = blocked and field_name in protected
+                mandatory = field_name in protected
                 self._value(value, Kind.SAFETY if mandatory else kind, mandatory)
-            if blocked:
-                for marker in person.markers.all():
-                    if marker.kind in Marker.SAFETY_KINDS and marker.details:
-                        self._value(marker.details, Kind.SAFETY, True)
-                for membership in person.household_memberships.all():
-                    home = membership.tenancy.property
-                    self._address(home, mandatory=True)
-        for home in Property.objects.all():
-            self._address(home, mandatory=False)
+            for marker in person.markers.all():
+                if marker.kind in Marker.SAFETY_KINDS and marker.details:
+                    self._value(marker.details, Kind.SAFETY, True)
+            for membership in person.household_memberships.all():
+                home = membership.tenancy.property
+                self._address(home.address_line_1, home.address_line_2, home.postcode, True)
+        homes = Property.objects.values_list("address_line_1", "address_line_2", "postcode")
+        for line_1, line_2, postcode in homes.iterator(chunk_size=5000):
+            self._address(line_1, line_2, postcode, False)
+
+    def _names(self, first: str, last: str, preferred: str, *, mandatory: bool) -> None:
+        names = {" ".join(part for part in (first, last) if part)}
+        if preferred:
+            names.add("%s %s" % (preferred, last))
+        if last.lower() not in self.own_terms:
+            names.add(last)
+        for name in names:
+            self._term(name, Kind.NAME, mandatory)
 
     def _add_requester(self, person: Person) -> None:
         for kind, value in (
@@ -122,29 +157,50 @@ class Register:
                 key = (pattern_kind, _normalise(pattern_kind, match.group()))
                 self.known[key] = self.known.get(key, False) or mandatory
 
-    def _address(self, home: Property, *, mandatory: bool) -> None:
+    def _address(self, line_1: str, line_2: str, postcode: str, mandatory: bool) -> None:
         kind = Kind.SAFETY if mandatory else Kind.ADDRESS
-        self._term(home.address_line_1, kind, mandatory)
+        self._term(line_1, kind, mandatory)
         if mandatory:
-            self._term(home.address_line_2, kind, mandatory)
-        key = (Kind.POSTCODE, _normalise(Kind.POSTCODE, home.postcode))
+            self._term(line_2, kind, mandatory)
+        key = (Kind.POSTCODE, _normalise(Kind.POSTCODE, postcode))
         if key not in self.own or mandatory:
             self.known[key] = self.known.get(key, False) or mandatory
 
+    def _term_index(self) -> dict[str, list[tuple[str, str, bool]]]:
+        """Terms by their first word, so a text is searched in one pass over its words rather
+        than once per term (a register holds a hundred thousand terms)."""
+        if self._index is None:
+            self._index = {}
+            for term, (kind, mandatory) in self.terms.items():
+                first = WORD.match(term)
+                # A term not starting with a word character is keyed by "" and tried everywhere.
+                key = first.group() if first else ""
+                self._index.setdefault(key, []).append((term, kind, mandatory))
+        return self._index
+
+    def _term_matches(self, text: str):
+        index = self._term_index()
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            # A few characters change length when lowered; search those texts term by term.
+            for term, (kind, mandatory) in self.terms.items():
+                pattern = r"(?<!\w)%s(?!\w)" % re.escape(term)
+                for match in re.finditer(pattern, text, re.IGNORECASE):
+                    yield match.start(), match.end(), kind, mandatory
+            return
+        starts = [(m.start(), m.group()) for m in WORD.finditer(lowered)]
+        if "" in index:
+            starts += [(i, "") for i in range(len(text)) if i == 0 or not WORD.match(text[i - 1])]
+        for start, word in starts:
+            for term, kind, mandatory in index.get(word, ()):
+                end = start + len(term)
+                if lowered[start:end] == term and not WORD.match(text, end):
+                    yield start, end, kind, mandatory
+
     def propose(self, field_name: str, text: str) -> list[Proposal]:
         found: list[Proposal] = []
-        for term, (kind, mandatory) in self.terms.items():
-            for match in re.finditer(r"(?<!\w)%s(?!\w)" % re.escape(term), text, re.IGNORECASE):
-                found.append(
-                    Proposal(
-                        field_name,
-                        match.start(),
-                        match.end(),
-                        text[match.start() : match.end()],
-                        kind,
-                        mandatory,
-                    )
-                )
+        for start, end, kind, mandatory in self._term_matches(text):
+            found.append(Proposal(field_name, start, end, text[start:end], kind, mandatory))
         for kind, pattern in PATTERNS:
             for match in pattern.finditer(text):
                 key = (kind, _normalise(kind, match.group()))

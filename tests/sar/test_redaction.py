@@ -66,3 +66,44 @@ def test_apply_marks_each_span_and_merges_overlaps():
     assert redaction.apply("Call Bob Smith now", [(5, 14)]) == "Call %s now" % REDACTED_MARK
     assert redaction.apply("abcdef", [(0, 3), (2, 4)]) == REDACTED_MARK + "ef"
     assert redaction.apply("abc", []) == "abc"
+
+
+def _by_regex(register, text):
+    """The one-regex-per-term search the word index replaced: the reference it must agree with."""
+    import re
+
+    found = set()
+    for term, (kind, mandatory) in register.terms.items():
+        pattern = r"(?<!\w)%s(?!\w)" % re.escape(term)
+        for match in re.finditer(pattern, text, re.IGNORECASE):
+            found.add((match.start(), match.end(), kind, mandatory))
+    return found
+
+
+def test_the_word_index_finds_exactly_what_a_regex_per_term_finds(db, patch):
+    requester = tenant_in_patch(patch)
+    PersonFactory(first_name="Mary-Jane", last_name="O'Brien", workplace="(Acme) Depot")
+    PersonFactory(first_name="Sam", last_name="Smith", school="St. Mary's, Deptford")
+    register = redaction.Register(requester)
+    for text in (
+        "Mary-Jane O'Brien and SAM SMITH met Smithson; smith, smith. The O'Briens and Mary-Jane O'Briens.",
+        "Working at (Acme) Depot; x(Acme) Depot is not a match, nor is Acme Depots.",
+        "St. Mary's, Deptford phoned. st. mary's again. Mary-Janet O'Brien is someone else.",
+        "İstanbul: Sam Smith",  # lowering changes the length: the term-by-term path
+        "",
+    ):
+        assert set(register._term_matches(text)) == _by_regex(register, text), text
+
+
+def test_a_stranger_s_contact_details_are_caught_by_pattern_without_decrypting_them(db, patch):
+    requester = tenant_in_patch(patch)
+    PersonFactory(phone="07700 900432", email="someone@mail.example", ni_number="QQ445566B")
+    register = redaction.Register(requester)
+    assert not any(kind == Kind.EMAIL for kind, _ in register.terms.values())
+    found = _found(register, "Rang 07700 900432, wrote to someone@mail.example, NI QQ445566B.")
+    assert {text for text, _, _ in found} == {
+        "07700 900432",
+        "someone@mail.example",
+        "QQ445566B",
+    }
+    assert not any(mandatory for _, _, mandatory in found)
