@@ -8,12 +8,14 @@ encrypted files (`encrypted_files`) and which rows are always held back from the
 
 import datetime
 import decimal
+import functools
 import json
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.hashable import make_hashable
 
 from tmo import datamap
 from tmo.fields import BlindIndexField
@@ -49,19 +51,53 @@ def collectable_entries() -> list[datamap.PersonalData]:
     ]
 
 
-def display_value(row: models.Model, model_field) -> str:
+def related_label(value: models.Model) -> str:
+    """A related row by its name: a user by their full name, a home by its address."""
+    if type(value)._meta.label_lower == settings.AUTH_USER_MODEL.lower():
+        return value.get_full_name() or value.get_username()
+    return getattr(value, "address", None) or str(value)
+
+
+class RelatedLabels:
+    """Names of related rows, fetched once per row however many records point at it: a heavy
+    subject's thousands of contact records name the same few officers and tenancies."""
+
+    def __init__(self):
+        self._labels: dict[tuple[type, object], str] = {}
+
+    def fill(self, model_field, rows) -> None:
+        model = model_field.related_model
+        wanted = {getattr(row, model_field.attname) for row in rows} - {None}
+        wanted = {pk for pk in wanted if (model, pk) not in self._labels}
+        if wanted:
+            for pk, value in model._base_manager.in_bulk(wanted).items():
+                self._labels[(model, pk)] = related_label(value)
+
+    def get(self, model_field, row) -> str:
+        pk = getattr(row, model_field.attname)
+        return "" if pk is None else self._labels.get((model_field.related_model, pk), "")
+
+
+@functools.cache
+def _choice_labels(model_field, language) -> dict:
+    """A field's choices by value, as words in one language: read once, not per row."""
+    return {make_hashable(value): str(label) for value, label in model_field.flatchoices}
+
+
+def display_value(row: models.Model, model_field, labels: RelatedLabels | None = None) -> str:
     """A field's value in plain words: choices by their label, relations by their name, dates
     written out; empty when there is nothing to show."""
     name = model_field.name
+    if model_field.is_relation and labels is not None:
+        return labels.get(model_field, row)
     value = getattr(row, name)
     if value is None or value == "":
         return ""
     if model_field.choices:
-        return str(getattr(row, "get_%s_display" % name)())
+        labels = _choice_labels(model_field, translation.get_language())
+        return labels.get(make_hashable(value)) or str(getattr(row, "get_%s_display" % name)())
     if model_field.is_relation:
-        if model_field.related_model._meta.label_lower == settings.AUTH_USER_MODEL.lower():
-            return value.get_full_name() or value.get_username()
-        return getattr(value, "address", None) or str(value)
+        return related_label(value)
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, datetime.datetime):
@@ -130,19 +166,24 @@ def _files_of(entry: datamap.PersonalData, row) -> list[dict]:
 def collect(person, *, date_from=None, date_to=None) -> list[CollectedRow]:
     """Every row about `person` in every mapped model, rendered as label/value pairs."""
     collected = []
+    labels = RelatedLabels()
     for entry in collectable_entries():
-        rows = _within(entry.rows_about(person), entry, date_from, date_to).order_by("pk")
+        query = _within(entry.rows_about(person), entry, date_from, date_to).order_by("pk")
         withheld_pks = set()
         if entry.withheld_from_subject:
             withheld_pks = set(
-                rows.filter(entry.withheld_from_subject.row_filter()).values_list("pk", flat=True)
+                query.filter(entry.withheld_from_subject.row_filter()).values_list("pk", flat=True)
             )
         model_fields = _fields_of(entry)
+        rows = list(query)
+        for model_field in model_fields:
+            if model_field.is_relation:
+                labels.fill(model_field, rows)
         for row in rows:
             fields = [
                 {"name": f.name, "label": str(f.verbose_name).capitalize(), "value": value}
                 for f in model_fields
-                if (value := display_value(row, f))
+                if (value := display_value(row, f, labels))
             ]
             collected.append(
                 CollectedRow(

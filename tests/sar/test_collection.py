@@ -2,6 +2,8 @@
 
 import datetime
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from records.models import ContactRecord
@@ -12,6 +14,7 @@ from tests.factories import (
     DisclosureRequestFactory,
     MarkerFactory,
     PersonFactory,
+    user_with_role,
 )
 
 
@@ -83,3 +86,23 @@ def test_sar_s_own_working_rows_are_not_collected():
     labels = {e.model._meta.label_lower for e in collection.collectable_entries()}
     assert not labels & collection.OWN_MODELS
     assert "sar.subjectaccessrequest" in labels
+
+
+def test_related_rows_are_named_once_however_many_records_point_at_them(db):
+    """A heavy subject's thousands of records name the same few officers: one query per kind
+    of related row, not one per record."""
+    person = PersonFactory()
+    officer = user_with_role("housing_officer", first_name="Olu", last_name="Officer")
+
+    def queries_for(n):
+        ContactRecordFactory.create_batch(n, person=person, recorded_by=officer)
+        with CaptureQueriesContext(connection) as queries:
+            rows = collection.collect(person)
+        return len(queries), rows
+
+    few, _ = queries_for(2)
+    many, rows = queries_for(30)
+    assert many == few
+    contacts = [r for r in rows if r.model_label == "records.contactrecord"]
+    assert len(contacts) == 32
+    assert {_fields(r)["recorded_by"] for r in contacts} == {"Olu Officer"}
