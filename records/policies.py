@@ -152,8 +152,11 @@ class PersonQuerySet(PolicyQuerySet):
         )
         for word in words:
             homes = homes.filter(_name_has(word, "person__") | _address_has(word))
-        query = in_name | Q(pk__in=homes.values("person"))
-        exact = Q()
+        # The matches are one UNION of small index-answered parts (trigram indexes, records
+        # migration 0006; blind indexes), which the person table then joins: an OR of the parts
+        # would make PostgreSQL test every person on the register against each of them.
+        people = self.model._base_manager
+        parts = [people.filter(in_name).values("pk"), homes.values("person")]
         for field_name, normaliser in (
             ("ni_number_index", crypto.normalise_compact),
             ("email_index", crypto.normalise_text),
@@ -161,8 +164,12 @@ class PersonQuerySet(PolicyQuerySet):
         ):
             normalised = normaliser(term)
             if normalised:
-                exact |= Q(**{field_name: crypto.blind_index(normalised)})
-        return self.filter(query | exact) if exact else self.filter(query)
+                parts.append(
+                    people.filter(**{field_name: crypto.blind_index(normalised)}).values("pk")
+                )
+        # A model's default ordering is not allowed inside a compound statement.
+        parts = [part.order_by() for part in parts]
+        return self.filter(pk__in=parts[0].union(*parts[1:]))
 
     def due_for_reconfirmation(self, today: datetime.date | None = None):
         """People with a contact detail unconfirmed or confirmed over CONTACT_RECONFIRM_DAYS ago.

@@ -5,6 +5,7 @@ import datetime
 import itertools
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from access.roles import Role
@@ -341,3 +342,19 @@ def test_the_search_finds_what_joining_every_household_found(term):
 
     found = set(Person.objects.all().search(term).values_list("pk", flat=True))
     assert found == _search_by_joining_every_household(term)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="trigram indexes exist on PostgreSQL only"
+)
+def test_people_search_reads_names_through_the_trigram_indexes(db):
+    """At a housing body's scale the search must not test every person: the name part of the
+    query is answered from the trigram indexes of records migration 0006."""
+    from records.models import Person
+
+    sql, params = Person.objects.search("Abdi").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "person_last_name_trgm" in plan
