@@ -14,16 +14,19 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
+BENCH_HOMES ?= 25000
+BENCH_DURATION ?= 60
 
 CSS := tmo/static/css/app.css
 SCSS := $(shell find tmo/static/scss -name '*.scss' 2>/dev/null)
 
-.PHONY: help run test check deps python-deps node-deps css browser demo-accounts clean
+.PHONY: help run test check bench deps python-deps node-deps css browser demo-accounts clean
 
 help:
 	@echo "make run    set up, migrate, load demo data, start the worker and http://$(HOST):$(PORT)/"
 	@echo "make test   set up and run the whole test suite (SQLite, or DATABASE_URL if set)"
 	@echo "make check  ruff, ruff format, missing migrations, manage.py check --deploy"
+	@echo "make bench  seed BENCH_HOMES homes on PostgreSQL, measure, write bench/results/ (docs/benchmarks.md)"
 	@echo "make clean  remove the virtualenv, node_modules and built assets (keeps var/)"
 
 # --- set-up ------------------------------------------------------------------------------------
@@ -106,6 +109,10 @@ check: deps
 		CSRF_TRUSTED_ORIGINS=https://records.tmo.example \
 		DATABASE_URL=postgres://u:p@localhost/x \
 		$(MANAGE) check --deploy --fail-level WARNING
+
+# Starts its own PostgreSQL unless DATABASE_URL is set; see docs/benchmarks.md.
+bench: python-deps
+	BENCH_HOMES=$(BENCH_HOMES) BENCH_DURATION=$(BENCH_DURATION) bench/run.sh
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles $(CSS) .ruff_cache
