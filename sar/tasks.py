@@ -51,10 +51,62 @@ def expire_bundles() -> int:
     return services.bundles_expire()
 
 
+# Items laid out per WeasyPrint run. One run over a heavy subject's thousands of items holds
+# every page's layout at once (3 GB at 8,000 items); parts keep the peak to one part's worth.
+PDF_PART_ITEMS = 250
+
+
 def render_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     return HTML(string=html).write_pdf()
+
+
+def _parts(rows: list, size: int) -> list[list]:
+    return [rows[start : start + size] for start in range(0, len(rows), size)] or [[]]
+
+
+def render_bundle_pdf(context: dict, *, part_items: int | None = None) -> bytes:
+    """The letter, the released items and the index, laid out a part at a time and joined, each
+    part's pages numbered on from the last."""
+    from pypdf import PdfReader, PdfWriter
+
+    size = part_items or PDF_PART_ITEMS
+    parts = [{"part": "front"}]
+    released = _parts(context["released"], size)
+    for number, rows in enumerate(released):
+        parts.append(
+            {
+                "part": "items",
+                "released": rows,
+                "first_chunk": number == 0,
+                # A category carried over from the previous part is headed "(continued)".
+                "continues": released[number - 1][-1]["category"] if number else None,
+            }
+        )
+    index = _parts(context["index"], size * 4)
+    for number, rows in enumerate(index):
+        parts.append(
+            {
+                "part": "index",
+                "index": rows,
+                "first_chunk": number == 0,
+                "last_chunk": number == len(index) - 1,
+            }
+        )
+    writer = PdfWriter()
+    first_page = 1
+    for part in parts:
+        html = render_to_string(
+            "sar/pdf/bundle.html", {**context, **part, "first_page": first_page}
+        )
+        reader = PdfReader(io.BytesIO(render_pdf(html)))
+        writer.append(reader)
+        first_page += len(reader.pages)
+    writer.add_metadata({"/Title": "Your information: %s" % context["request"].reference})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 # --- assembling ------------------------------------------------------------------------------
@@ -145,7 +197,9 @@ def assemble(bundle: Bundle) -> bytes:
                 row["documents"].append(name)
             released.append(row)
         index.append(row)
-        services.build_progress(bundle, 5 + int(45 * number / max(len(items), 1)))
+        percent = 5 + int(45 * number / max(len(items), 1))
+        if percent != bundle.progress:
+            services.build_progress(bundle, percent)
     context = {
         "request": request,
         "bundle": bundle,
@@ -157,7 +211,7 @@ def assemble(bundle: Bundle) -> bytes:
         "organisation_name": settings.ORGANISATION_NAME,
         "today": timezone.localdate(),
     }
-    pdf = render_pdf(render_to_string("sar/pdf/bundle.html", context))
+    pdf = render_bundle_pdf(context)
     services.build_progress(bundle, 70)
     portable = {
         "request": request.reference,
