@@ -791,12 +791,11 @@ def bundles(accounts: dict, subjects: dict) -> list[dict]:
     growth = {
         "what": "bundle growth",
         "figure": "; ".join(
-            "%dx: %s s (%sx the time), %s MB"
-            % (
-                p["scale"],
-                p["seconds"] if p.get("seconds") is not None else "did not finish",
-                ratio(p.get("seconds"), base),
-                p.get("child_maxrss_mb"),
+            (
+                "%dx: %s s (%sx the time), %s MB"
+                % (p["scale"], p["seconds"], ratio(p["seconds"], base), p.get("child_maxrss_mb"))
+                if p.get("seconds") is not None
+                else "%dx: did not finish (%s MB by then)" % (p["scale"], p.get("child_maxrss_mb"))
             )
             for p in points
         ),
