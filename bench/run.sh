@@ -8,55 +8,21 @@ cd "$(dirname "$0")/.."
 exec </dev/null
 
 PY=.venv/bin/python
-PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 BENCH_HOMES="${BENCH_HOMES:-25000}"
 export BENCH_DURATION="${BENCH_DURATION:-60}"
-PG_USER_OS=""
-PG_DIR=""
-
-as_pg() {
-    if [ -n "$PG_USER_OS" ]; then
-        runuser -u "$PG_USER_OS" -- "$@"
-    else
-        "$@"
-    fi
-}
+# shellcheck source=.ci/postgres.sh
+. .ci/postgres.sh
 
 stop_postgres() {
     local status=$?
-    if [ -n "$PG_DIR" ] && [ -d "$PG_DIR" ]; then
-        if [ -f "$PG_DIR/data/postmaster.pid" ]; then
-            as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null || true
-        fi
-        if [ "$status" -ne 0 ] && [ -f "$PG_DIR/server.log" ]; then
-            echo "--- last lines of the PostgreSQL log ---"
-            tail -n 30 "$PG_DIR/server.log" || true
-        fi
-        rm -rf "$PG_DIR"
-    fi
+    pg_stop "$status"
     exit "$status"
 }
 trap stop_postgres EXIT
 
 if [ -z "${DATABASE_URL:-}" ]; then
-    [ -x "$PG_BIN/initdb" ] || { echo "No PostgreSQL 15 at $PG_BIN; set DATABASE_URL or PG_BIN" >&2; exit 1; }
-    PG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/tmo-bench-pg.XXXXXX")"
-    if [ "$(id -u)" = 0 ]; then
-        # PostgreSQL refuses to run as root: use the postgres system user, creating it if needed.
-        PG_USER_OS=postgres
-        if ! id "$PG_USER_OS" >/dev/null 2>&1; then
-            useradd --system --no-create-home --shell /usr/sbin/nologin "$PG_USER_OS"
-        fi
-        chown "$PG_USER_OS" "$PG_DIR"
-    fi
-    chmod 700 "$PG_DIR"
-    PG_PORT="$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-    as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U tmo --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-    # Durability off, as on CI: the figures are about our code, not the disk.
-    as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
-        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=512MB" >/dev/null
-    as_pg "$PG_BIN/createdb" -h "$PG_DIR" -p "$PG_PORT" -U tmo tmo
-    export DATABASE_URL="postgres://tmo@127.0.0.1:$PG_PORT/tmo"
+    pg_start -c max_connections=200 -c shared_buffers=512MB
+    export DATABASE_URL="$PG_URL"
     echo "PostgreSQL for the benchmark on 127.0.0.1:$PG_PORT"
 fi
 
