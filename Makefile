@@ -20,13 +20,14 @@ BENCH_DURATION ?= 60
 CSS := tmo/static/css/app.css
 SCSS := $(shell find tmo/static/scss -name '*.scss' 2>/dev/null)
 
-.PHONY: help run test check bench deps python-deps node-deps css browser demo-accounts clean
+.PHONY: help run test check bench assurance deps python-deps node-deps css browser demo-accounts clean
 
 help:
 	@echo "make run    set up, migrate, load demo data, start the worker and http://$(HOST):$(PORT)/"
 	@echo "make test   set up and run the whole test suite (SQLite, or DATABASE_URL if set)"
 	@echo "make check  ruff, ruff format, missing migrations, manage.py check --deploy"
 	@echo "make bench  seed BENCH_HOMES homes on PostgreSQL, measure, write bench/results/ (docs/benchmarks.md)"
+	@echo "make assurance  leak sweep, fuzzing, faults, accessibility on PostgreSQL; writes docs/assurance.md"
 	@echo "make clean  remove the virtualenv, node_modules and built assets (keeps var/)"
 
 # --- set-up ------------------------------------------------------------------------------------
@@ -113,6 +114,10 @@ check: deps
 # Starts its own PostgreSQL unless DATABASE_URL is set; see docs/benchmarks.md.
 bench: python-deps
 	BENCH_HOMES=$(BENCH_HOMES) BENCH_DURATION=$(BENCH_DURATION) bench/run.sh
+
+# Starts its own PostgreSQL unless DATABASE_URL is set; see docs/assurance.md.
+assurance: deps browser
+	PYTEST_ARGS='$(PYTEST_ARGS)' .ci/assurance
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles $(CSS) .ruff_cache
