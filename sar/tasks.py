@@ -23,6 +23,7 @@ from sar import redaction
 from sar.models import Bundle, SarItem, SarRedaction
 from sar.services import bundles as services
 from tmo import datamap, filestore, retention
+from tmo.pdf import join_numbered, lay_out
 
 Decision = SarItem.Decision
 NO_AUTOMATED_DECISIONS = "We make no decisions about you by automated means, and no profiling."
@@ -52,14 +53,9 @@ def expire_bundles() -> int:
 
 
 # Items laid out per WeasyPrint run. One run over a heavy subject's thousands of items holds
-# every page's layout at once (3 GB at 8,000 items); parts keep the peak to one part's worth.
+# every page's layout at once (3 GB at 8,000 items); parts keep the peak to one part's worth
+# per layout worker (settings.PDF_LAYOUT_WORKERS).
 PDF_PART_ITEMS = 250
-
-
-def render_pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=html).write_pdf()
 
 
 def _parts(rows: list, size: int) -> list[list]:
@@ -67,10 +63,8 @@ def _parts(rows: list, size: int) -> list[list]:
 
 
 def render_bundle_pdf(context: dict, *, part_items: int | None = None) -> bytes:
-    """The letter, the released items and the index, laid out a part at a time and joined, each
-    part's pages numbered on from the last."""
-    from pypdf import PdfReader, PdfWriter
-
+    """The letter, the released items and the index, laid out a part at a time, joined and
+    numbered "Page N of M" (tmo.pdf)."""
     size = part_items or PDF_PART_ITEMS
     parts = [{"part": "front"}]
     released = _parts(context["released"], size)
@@ -94,19 +88,11 @@ def render_bundle_pdf(context: dict, *, part_items: int | None = None) -> bytes:
                 "last_chunk": number == len(index) - 1,
             }
         )
-    writer = PdfWriter()
-    first_page = 1
-    for part in parts:
-        html = render_to_string(
-            "sar/pdf/bundle.html", {**context, **part, "first_page": first_page}
-        )
-        reader = PdfReader(io.BytesIO(render_pdf(html)))
-        writer.append(reader)
-        first_page += len(reader.pages)
-    writer.add_metadata({"/Title": "Your information: %s" % context["request"].reference})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    html = [render_to_string("sar/pdf/bundle.html", {**context, **part}) for part in parts]
+    return join_numbered(
+        lay_out(html, workers=settings.PDF_LAYOUT_WORKERS),
+        title="Your information: %s" % context["request"].reference,
+    )
 
 
 # --- assembling ------------------------------------------------------------------------------

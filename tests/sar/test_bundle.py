@@ -31,7 +31,7 @@ from tests.factories import (
     tenant_in_patch,
     user_with_role,
 )
-from tmo import filestore
+from tmo import filestore, pdf
 
 NEIGHBOUR_NAME = "Brian Neighbourly"
 NEIGHBOUR_NI = "QQ998877A"
@@ -255,7 +255,7 @@ def test_a_safety_protected_detail_cannot_be_left_in(world):
 def test_a_failed_build_is_retried_and_never_offered_half_built(
     world, monkeypatch, django_capture_on_commit_callbacks
 ):
-    real_render = tasks.render_pdf
+    real_render = pdf.html_to_pdf
     seen = []
 
     def flaky(html):
@@ -266,7 +266,7 @@ def test_a_failed_build_is_retried_and_never_offered_half_built(
             raise OSError("disk full")
         return real_render(html)
 
-    monkeypatch.setattr(tasks, "render_pdf", flaky)
+    monkeypatch.setattr(pdf, "html_to_pdf", flaky)
     bundle = built_bundle(world, django_capture_on_commit_callbacks)
     # The second attempt lays out every part (letter, items, index), each while still building.
     assert len(seen) > 2 and set(seen) == {Bundle.Status.BUILDING}
@@ -280,7 +280,7 @@ def test_a_build_that_keeps_failing_stops_and_leaves_no_file(
     def broken(html):
         raise OSError("disk full")
 
-    monkeypatch.setattr(tasks, "render_pdf", broken)
+    monkeypatch.setattr(pdf, "html_to_pdf", broken)
     bundle = built_bundle(world, django_capture_on_commit_callbacks)
     assert bundle.status == Bundle.Status.FAILED
     assert bundle.attempts == Bundle.MAX_ATTEMPTS and bundle.storage_name == ""
@@ -390,7 +390,7 @@ def test_a_heavy_bundle_is_laid_out_in_parts_numbered_on_and_joined(
     world, monkeypatch, django_capture_on_commit_callbacks
 ):
     """Laid out a few items at a time (so memory stays bounded), the PDF still holds every item
-    once, in order, with its pages numbered straight through."""
+    once, in order, with its pages numbered straight through, each saying how many there are."""
     monkeypatch.setattr(tasks, "PDF_PART_ITEMS", 2)
     bundle = built_bundle(world, django_capture_on_commit_callbacks)
     portable = json.loads(open_zip(bundle, world["signer"]).read("your-data.json"))
@@ -398,7 +398,7 @@ def test_a_heavy_bundle_is_laid_out_in_parts_numbered_on_and_joined(
     reader = PdfReader(io.BytesIO(open_zip(bundle, world["signer"]).read("your-data.pdf")))
     pages = [page.extract_text() for page in reader.pages]
     for number, text in enumerate(pages, start=1):
-        assert "Page %d" % number in text
+        assert "Page %d of %d" % (number, len(pages)) in text
     text = "\n".join(pages)
     headings = [int(match) for match in re.findall(r"^(\d+)\. .+ \(reference ", text, re.MULTILINE)]
     # Each released item once, in order (withheld items are numbered too, in the index only).

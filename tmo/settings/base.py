@@ -134,6 +134,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Processes a long PDF (a subject access bundle) is laid out on, a part each (tmo.pdf). Each holds
+# one part's layout, about 150 MB at most; the default uses two cores where there are two.
+PDF_LAYOUT_WORKERS = int(os.environ.get("TMO_PDF_LAYOUT_WORKERS", min(2, os.cpu_count() or 1)))
 # Run by the worker once a day at DAILY_JOBS_AT, local time (tmo.daily). Each takes no arguments.
 # A reported breach no data protection lead has acknowledged in this many hours goes to the
 # senior officers (access.services.breaches).

@@ -14,6 +14,8 @@ AUDIT_CHAIN_KEYS = {"test-1": "test-audit-chain-key"}
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# In one process, as a tiny bundle needs; tests/tmo/test_pdf.py lays out on several.
+PDF_LAYOUT_WORKERS = 1
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # WhiteNoise would warn on every request that collectstatic has not run; tests serve from finders.
 STATIC_ROOT = None
