@@ -8,8 +8,10 @@ item count, the bundle's size and status, and the process's peak resident memory
 child's rusage; needs DJANGO_SETTINGS_MODULE=tmo.settings.bench.
 """
 
+import contextlib
 import json
 import sys
+import threading
 import time
 
 
@@ -24,15 +26,53 @@ def peak_rss_mb() -> float | None:
     return None
 
 
+class TotalMemory:
+    """The most memory this process and its descendants (the PDF layout workers) held at once,
+    sampled ten times a second: VmHWM alone would leave the workers out."""
+
+    def __init__(self):
+        import psutil
+
+        self.process = psutil.Process()
+        self.peak = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+        self.thread.start()
+
+    def sample(self) -> None:
+        import psutil
+
+        while not self.stopped.wait(0.1):
+            total = 0
+            for process in [self.process, *self.process.children(recursive=True)]:
+                # A worker may end between the listing and the reading.
+                with contextlib.suppress(psutil.Error):
+                    total += process.memory_info().rss
+            self.peak = max(self.peak, total)
+
+    def peak_mb(self) -> float:
+        return round(self.peak / 1024 / 1024, 1)
+
+
+MEMORY = None
+
+
 def progress(step: str, seconds: float, **details) -> None:
     """One line per finished step, so that a parent that stops a slow build knows how far it
     got (and how long each step took)."""
-    line = {"step": step, "seconds": round(seconds, 3), "peak_rss_mb": peak_rss_mb(), **details}
+    line = {
+        "step": step,
+        "seconds": round(seconds, 3),
+        "peak_rss_mb": peak_rss_mb(),
+        "peak_total_rss_mb": MEMORY.peak_mb() if MEMORY else None,
+        **details,
+    }
     sys.stdout.write(json.dumps(line) + "\n")
     sys.stdout.flush()
 
 
 def build(request_id: int, handler_id: int, signer_id: int) -> dict:
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
@@ -76,18 +116,22 @@ def build(request_id: int, handler_id: int, signer_id: int) -> dict:
     bundle = Bundle.objects.get(pk=bundle.pk)
     return {
         "outcome": outcome,
+        "pdf_layout_workers": settings.PDF_LAYOUT_WORKERS,
         "status": bundle.status,
         "items": bundle.items.count(),
         "size_bytes": bundle.size,
         "steps": {name: round(seconds, 3) for name, seconds in steps.items()},
         "peak_rss_mb": peak_rss_mb(),
+        "peak_total_rss_mb": MEMORY.peak_mb() if MEMORY else None,
     }
 
 
 def main(argv: list[str]) -> int:
     import django
 
+    global MEMORY
     django.setup()
+    MEMORY = TotalMemory()
     request_id, handler_id, signer_id = (int(value) for value in argv[1:4])
     sys.stdout.write(json.dumps({"result": build(request_id, handler_id, signer_id)}) + "\n")
     return 0

@@ -758,7 +758,15 @@ def bundles(accounts: dict, subjects: dict) -> list[dict]:
         if result.get("seconds") is None:
             break  # a larger one would only take longer
     first = points[0]
-    memory = first.get("child_maxrss_mb")
+    # The build process with its layout workers at once, where bench/bundle.py could sample it.
+    memory = max(
+        (
+            value
+            for value in (first.get("child_maxrss_mb"), first.get("peak_total_rss_mb"))
+            if value
+        ),
+        default=None,
+    )
     if first.get("seconds") is None:
         stopped = "timed out after %s s" % BUNDLE_TIMEOUT if first.get("timed_out") else "failed"
         summary = "%s, with %s (peak memory %s MB by then)" % (
@@ -776,7 +784,8 @@ def bundles(accounts: dict, subjects: dict) -> list[dict]:
             int(100 * BUNDLE_BASE * BUNDLE_SCALES[0]),
             int(20 * BUNDLE_BASE * BUNDLE_SCALES[0]),
         ),
-        "figure": "%s s (collect %s s, build %s s; %s items, %s MB zip); peak memory %s MB; "
+        "figure": "%s s (collect %s s, build %s s; %s items, %s MB zip); peak memory %s MB "
+        "(the build process and its %s PDF layout workers at once); "
         "the handler's review through the services took %s s more"
         % (
             first.get("seconds"),
@@ -785,6 +794,7 @@ def bundles(accounts: dict, subjects: dict) -> list[dict]:
             first.get("items"),
             round((first.get("size_bytes") or 0) / 1e6, 1),
             memory,
+            first.get("pdf_layout_workers"),
             first.get("steps", {}).get("review"),
         ),
         "goal": "under 15 s, under 400 MB",
