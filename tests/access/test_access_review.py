@@ -230,7 +230,14 @@ def test_dashboard_reminds_the_dpo_when_a_review_is_due(dpo):
     for row in review.items.all():
         services.decide_review_item(decided_by=dpo, item=row, decision="confirmed")
     assert panel() is None
-    AccessReview.objects.update(completed_at=timezone.now() - datetime.timedelta(days=91))
+    # Noon, local time, 91 days ago: "now minus 91 days" is only 90 local days ago late in the
+    # evening when the clocks have changed since (this failed at 23:30 GMT in December).
+    noon_91_days_ago = timezone.make_aware(
+        datetime.datetime.combine(
+            timezone.localdate() - datetime.timedelta(days=91), datetime.time(12)
+        )
+    )
+    AccessReview.objects.update(completed_at=noon_91_days_ago)
     assert panel().title == "Access review due"
     assert "91" in str(panel().count)
 
