@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 
 def create_role_groups(sender=None, using="default", **kwargs):
@@ -22,5 +22,8 @@ class AccessConfig(AppConfig):
             checks,  # noqa: F401
             services,  # noqa: F401  (registers the dashboard panels)
         )
+        from access.policy import forget_policy_reads
 
         post_migrate.connect(create_role_groups, sender=self)
+        for signal in (post_save, post_delete, m2m_changed):
+            signal.connect(forget_policy_reads, dispatch_uid="access.policy.forget_policy_reads")

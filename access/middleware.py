@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from access.decorators import policy_of
+from access.policy import policy_read_once
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +22,8 @@ class AccessPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        with policy_read_once():
+            return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if policy_of(view_func) is None:

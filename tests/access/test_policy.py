@@ -1,11 +1,16 @@
 """The Person policy: which people each role sees, with no superuser or global-permission bypass."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
-from guardian.shortcuts import assign_perm
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
 
-from access.policy import get_visible_or_404
+from access.models import EmergencyAccess
+from access.policy import get_visible_or_404, policy_read_once
 from access.roles import Role
 from records.models import ContactRecord, Person, SensitiveInformation, StaffRecord, Tenancy
 from tests.factories import (
@@ -143,3 +148,51 @@ def test_sensitive_information_only_for_roles_that_need_it(world):
     assert Person.objects.visible_to(finance).filter(pk=world["own"].pk).exists()
     assert not SensitiveInformation.objects.visible_to(finance).exists()
     assert SensitiveInformation.objects.visible_to(world["officer"]).count() == 1
+
+
+def test_within_a_request_grants_are_read_once_for_every_model(world, django_assert_num_queries):
+    """Grants read once per request (policy_read_once) rather than built into every query as
+    subqueries: the second and later models cost no extra query for them."""
+    officer = world["officer"]
+    ContactRecordFactory(person=world["own"])
+    with policy_read_once():
+        list(Person.objects.visible_to(officer))  # warms roles, compliance and the grants
+        with django_assert_num_queries(1):
+            assert set(
+                ContactRecord.objects.visible_to(officer).values_list("person", flat=True)
+            ) == {world["own"].pk}
+
+
+def test_within_a_request_a_grant_made_or_removed_is_seen_at_once(world):
+    """What was read once is read afresh after any write that could change it, so a page that
+    grants and then lists (or revokes and then lists) never shows the old scope."""
+    officer, unassigned = world["officer"], world["unassigned"]
+    with policy_read_once():
+        assert visible(officer) == {world["own"]}
+        assign_perm("records.view_person", officer, unassigned)
+        assert visible(officer) == {world["own"], unassigned}
+        EmergencyAccess.objects.create(
+            user=officer,
+            content_type=ContentType.objects.get_for_model(Person),
+            object_id=world["other"].pk,
+            reason="Police at the door asking for the next of kin",
+            expires_at=timezone.now() + datetime.timedelta(hours=1),
+        )
+        assert visible(officer) == {world["own"], unassigned, world["other"]}
+        remove_perm("records.view_person", officer, unassigned)
+        assert visible(officer) == {world["own"], world["other"]}
+
+
+def test_outside_a_request_grants_are_read_at_every_call(world):
+    officer = world["officer"]
+    assert visible(officer) == {world["own"]}
+    access = EmergencyAccess.objects.create(
+        user=officer,
+        content_type=ContentType.objects.get_for_model(Person),
+        object_id=world["other"].pk,
+        reason="Police at the door asking for the next of kin",
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
+    assert visible(officer) == {world["own"], world["other"]}
+    EmergencyAccess.objects.filter(pk=access.pk).update(expires_at=timezone.now())
+    assert visible(officer) == {world["own"]}
