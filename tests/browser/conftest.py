@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.axe import SCREENSHOTS, AxeAudit
+
 CHROMIUM = os.environ.get("TMO_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse battery staple"
@@ -38,16 +40,46 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
+def axe_audit(request, monkeypatch):
+    """axe-core on every page the test's browser contexts show (see tests/browser/axe.py). The
+    test ends with `axe_audit.finish()`, which records the figures and fails on serious or critical
+    violations; if a passing test forgets, the teardown does it for what was scanned."""
+    audit = AxeAudit(request.node.name)
+    audit.activate(monkeypatch)
+    yield audit
+    if not audit.finished and getattr(request.node, "browser_call_passed", False):
+        audit.finish()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.browser_call_passed = report.passed
+    return report
+
+
+def close_context(audit, context, request):
+    # The last page on screen is scanned before it goes, if a passing test did not finish the
+    # audit itself.
+    if not audit.finished and getattr(request.node, "browser_call_passed", False):
+        for page in context.pages:
+            audit.scan(page)
     context.close()
 
 
 @pytest.fixture
-def sign_in(browser, live_server):
+def page(browser, axe_audit, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    axe_audit.watch(context)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    close_context(axe_audit, context, request)
+
+
+@pytest.fixture
+def sign_in(browser, live_server, axe_audit, request):
     """Signs users in by username, each in a fresh browser context (downloads allowed) through
     the real pages, so one journey can move between users; the contexts are closed before the
     live server stops, so no request thread outlives it."""
@@ -58,6 +90,7 @@ def sign_in(browser, live_server):
             viewport={"width": 1280, "height": 900}, accept_downloads=True
         )
         contexts.append(context)
+        axe_audit.watch(context)
         page = context.new_page()
         page.set_default_timeout(15000)
         sign_in_through_pages(page, live_server.url, username, PASSWORD)
@@ -65,13 +98,14 @@ def sign_in(browser, live_server):
 
     yield signed_in
     for context in contexts:
-        context.close()
+        close_context(axe_audit, context, request)
 
 
 def shot(page, name: str) -> None:
     """Keep a full-page screenshot in test-artifacts/ for people to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    SCREENSHOTS[0] += 1
 
 
 def current_code(secret: str) -> str:

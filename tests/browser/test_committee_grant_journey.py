@@ -10,7 +10,10 @@ from tests.factories import PatchFactory, UserFactory, tenant_in_patch
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_officer_asks_senior_approves_member_reads_then_loses_the_papers(live_server, sign_in):
+@pytest.mark.assurance
+def test_officer_asks_senior_approves_member_reads_then_loses_the_papers(
+    live_server, sign_in, axe_audit
+):
     officer = UserFactory(username="olivia", roles=[Role.HOUSING_OFFICER])
     UserFactory(username="sam", first_name="Sam", last_name="Senior", roles=[Role.SENIOR_OFFICER])
     UserFactory(
@@ -70,5 +73,6 @@ def test_officer_asks_senior_approves_member_reads_then_loses_the_papers(live_se
     assert "Okonjo" not in main.inner_text()
     shot(member, "committee-papers-after-revocation.png")
     response = member.goto(live_server.url + "/people/%d/" % tenant.pk)
+    axe_audit.finish()
     assert response.status in {403, 404}
     assert "Okonjo" not in member.content()

@@ -18,7 +18,8 @@ PHONE = "07700 900456"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_police_request_partial_release_and_pack(live_server, sign_in):
+@pytest.mark.assurance
+def test_police_request_partial_release_and_pack(live_server, sign_in, axe_audit):
     officer = UserFactory(username="olivia", roles=[Role.HOUSING_OFFICER])
     UserFactory(username="sam", first_name="Sam", last_name="Senior", roles=[Role.SENIOR_OFFICER])
     patch = PatchFactory(officers=[officer])
@@ -97,6 +98,7 @@ def test_police_request_partial_release_and_pack(live_server, sign_in):
     ARTIFACTS.mkdir(exist_ok=True)
     pack_path = ARTIFACTS / "disclosure-pack.pdf"
     download.save_as(str(pack_path))
+    axe_audit.finish()
     data = pack_path.read_bytes()
     assert data.startswith(b"%PDF")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)

@@ -1,19 +1,16 @@
 """A housing officer signs in, finds a tenant, records a contact and sees it on the timeline."""
 
-from pathlib import Path
-
 import pytest
 
 from access.roles import Role
-from tests.browser.conftest import sign_in_through_pages
+from tests.browser.conftest import shot, sign_in_through_pages
 from tests.factories import PatchFactory, UserFactory, tenant_in_patch
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_officer_records_a_contact_and_sees_it_on_the_timeline(live_server, page, settings):
+@pytest.mark.assurance
+def test_officer_records_a_contact_and_sees_it_on_the_timeline(live_server, page, axe_audit):
     officer = UserFactory(username="olivia", roles=[Role.HOUSING_OFFICER])
     patch = PatchFactory(officers=[officer])
     tenant = tenant_in_patch(patch, first_name="Grace", last_name="Okonjo")
@@ -33,6 +30,6 @@ def test_officer_records_a_contact_and_sees_it_on_the_timeline(live_server, page
 
     body = page.locator("main")
     body.get_by_text("Reported black mould in the back bedroom").first.wait_for()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "housing-officer-timeline.png"), full_page=True)
+    shot(page, "housing-officer-timeline.png")
+    axe_audit.finish()
     assert tenant.contact_records.filter(subject__startswith="Reported black mould").count() == 1

@@ -23,7 +23,8 @@ from tests.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_erase_what_may_go_then_restrict(live_server, sign_in):
+@pytest.mark.assurance
+def test_erase_what_may_go_then_restrict(live_server, sign_in, axe_audit):
     UserFactory(
         username="dana", first_name="Dana", last_name="Lead", roles=[Role.DATA_PROTECTION_LEAD]
     )
@@ -78,5 +79,6 @@ def test_erase_what_may_go_then_restrict(live_server, sign_in):
     dpo.get_by_role("button", name="Restrict processing").click()
     dpo.get_by_text("Processing is restricted").first.wait_for()
     dpo.goto(live_server.url + "/people/%d/" % tenant.pk)
+    axe_audit.finish()
     assert dpo.get_by_text("Processing restricted: keep the record").first.is_visible()
     assert SubjectAccessRequest.objects.get(pk=restriction.pk).rights_actions.count() == 1

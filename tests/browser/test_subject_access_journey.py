@@ -17,7 +17,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TENANT_PASSWORD = "a long and unusual pass phrase 42"
 
 
-def test_tenant_asks_staff_review_and_sign_off_tenant_downloads(live_server, browser, sign_in):
+@pytest.mark.assurance
+def test_tenant_asks_staff_review_and_sign_off_tenant_downloads(
+    live_server, browser, sign_in, axe_audit
+):
     officer = UserFactory(username="olivia", roles=[Role.HOUSING_OFFICER])
     UserFactory(
         username="dana", first_name="Dana", last_name="Lead", roles=[Role.DATA_PROTECTION_LEAD]
@@ -29,6 +32,7 @@ def test_tenant_asks_staff_review_and_sign_off_tenant_downloads(live_server, bro
     code = issue_activation_code(issued_by=officer, person=tenant)
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    axe_audit.watch(context)
     try:
         page = context.new_page()
         page.set_default_timeout(15000)
@@ -113,6 +117,7 @@ def test_tenant_asks_staff_review_and_sign_off_tenant_downloads(live_server, bro
         shot(page, "portal-answer-ready.png")
         with page.expect_download() as download_info:
             page.get_by_role("link", name="Download your answer").click()
+        axe_audit.finish()
         names = zipfile.ZipFile(download_info.value.path()).namelist()
         assert names
         assert "Neighbour" not in " ".join(names)
