@@ -2,7 +2,8 @@
 
 Each is the page it is measured beside with the safeguards taken out, so that a ratio shows what
 the safeguards cost: the same search without the access policy, the same person row without
-decryption or the access audit, and a bare page through the same middleware. They bypass the
+decryption or the access audit, the same person page without the policy or the access audit,
+and a bare page through the same middleware. They bypass the
 policies on purpose and must never be reachable on a live site (tests/bench checks they are not
 mounted under the normal settings).
 """
@@ -20,6 +21,7 @@ from records.views.people import (
     RESIDENT_LIST_ROLES,
     SEARCH_MAX_LENGTH,
     current_home,
+    person_page_context,
     with_summary,
 )
 from tmo.fields import EncryptedField
@@ -58,6 +60,18 @@ def person_plain(request, pk):
     person = get_object_or_404(Person.objects.only(*(f.name for f in PLAIN_FIELDS)), pk=pk)
     fields = [(f.verbose_name, getattr(person, f.attname)) for f in PLAIN_FIELDS]
     return render(request, "bench/person_plain.html", {"person": person, "fields": fields})
+
+
+@roles_required(*PERSON_READER_ROLES)
+def person_unguarded(request, pk):
+    """records.views.people.person_detail with its safeguards taken out: the person and every
+    linked row read without the policy, and no access audit. The decryption stays, since the page
+    cannot show a value without it; bench/run.py reports what the page decrypts."""
+    person = get_object_or_404(Person.objects.prefetch_related("markers", "representatives"), pk=pk)
+    context = person_page_context(
+        request.user, person, rows=lambda model: model._default_manager.all()
+    )
+    return render(request, "records/person_detail.html", context)
 
 
 @public

@@ -1,8 +1,11 @@
 """The benchmark's own arithmetic, reports and set-up, untimed: `make bench` is only as true as
 its percentiles, and its baseline pages must never be mounted outside the bench settings."""
 
+import re
+
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from access.decorators import policy_of
@@ -148,28 +151,69 @@ def test_the_docs_block_is_replaced_in_place_and_the_rest_of_the_page_kept():
     assert stats.docs_with_figures(updated, SAMPLE_RESULTS) == updated
 
 
+BASELINE_PATHS = (
+    "/bench/people/",
+    "/bench/people/1/",
+    "/bench/people/1/unguarded/",
+    "/bench/bare/",
+)
+
+
 def test_the_baseline_pages_are_not_mounted_under_the_normal_settings():
     assert settings.ROOT_URLCONF == "tmo.urls"
     assert "bench" not in settings.INSTALLED_APPS
-    for path in ("/bench/people/", "/bench/people/1/", "/bench/bare/"):
+    for path in BASELINE_PATHS:
         with pytest.raises(Resolver404):
             resolve(path)
-    for name in ("bench_search_unscoped", "bench_person_plain", "bench_bare"):
+    for name in (
+        "bench_search_unscoped",
+        "bench_person_plain",
+        "bench_person_unguarded",
+        "bench_bare",
+    ):
         with pytest.raises(NoReverseMatch):
-            reverse(name, args=[1] if name == "bench_person_plain" else [])
+            reverse(name, args=[1] if name.startswith("bench_person") else [])
 
 
 def test_the_bench_urls_are_the_site_plus_the_baselines_each_with_an_access_policy():
     from tmo.urls import urlpatterns
 
-    for path in ("/bench/people/", "/bench/people/1/", "/bench/bare/"):
+    for path in BASELINE_PATHS:
         match = resolve(path, urlconf="bench.urls")
         assert policy_of(match.func) is not None
     # The site's own pages resolve the same under the bench urls.
     assert resolve("/people/", urlconf="bench.urls").func == resolve("/people/").func
     import bench.urls
 
-    assert len(bench.urls.urlpatterns) == len(urlpatterns) + 3
+    assert len(bench.urls.urlpatterns) == len(urlpatterns) + len(BASELINE_PATHS)
+
+
+@override_settings(ROOT_URLCONF="bench.urls")
+def test_the_unguarded_person_page_is_the_person_page_without_its_audit(
+    client, patch, officer, access_entries
+):
+    """The baseline the person page is timed against shows the same page (here for a person
+    the officer may see, so that the policy removes nothing) and writes no access audit."""
+    from records.models import ContactRecord
+    from tests.factories import ContactRecordFactory, MarkerFactory, tenant_in_patch
+
+    person = tenant_in_patch(patch, last_name="Baseline")
+    MarkerFactory(person=person)
+    ContactRecordFactory(person=person)
+    client.force_login(officer)
+
+    def body(path):
+        response = client.get(path)
+        assert response.status_code == 200
+        # The CSRF token is masked afresh for every response.
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+    before = access_entries(person).count()
+    unguarded = body("/bench/people/%d/unguarded/" % person.pk)
+    assert access_entries(person).count() == before
+    assert body("/people/%d/" % person.pk) == unguarded
+    assert access_entries(person).count() == before + 1
+    assert ContactRecord.objects.get(person=person).subject in unguarded
 
 
 def test_the_bench_sign_in_computes_the_code_the_device_accepts(db):
