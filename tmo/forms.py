@@ -37,11 +37,17 @@ class GovukFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            widget = field.widget
-            field.govuk_kind = kind_of(widget)
-            base = BASE_CLASSES.get(field.govuk_kind)
-            if base:
-                widget.attrs["class"] = " ".join(filter(None, [base, widget.attrs.get("class")]))
+            self.style_field(field)
+
+    @staticmethod
+    def style_field(field) -> None:
+        """Give a field its GOV.UK kind and class; a form adding a field after __init__ calls
+        this for it, or the field renders unstyled and an error on it cannot be shown."""
+        widget = field.widget
+        field.govuk_kind = kind_of(widget)
+        base = BASE_CLASSES.get(field.govuk_kind)
+        if base:
+            widget.attrs["class"] = " ".join(filter(None, [base, widget.attrs.get("class")]))
 
     def full_clean(self):
         super().full_clean()
@@ -49,6 +55,8 @@ class GovukFormMixin:
             if name not in self.fields:
                 continue
             field = self.fields[name]
+            if not hasattr(field, "govuk_kind"):
+                self.style_field(field)  # added after __init__ without being styled
             if field.govuk_kind == "date":
                 # A date widget draws its own boxes, so it is told rather than given a class.
                 field.widget.error = True

@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -118,6 +118,9 @@ def emergency_review_detail(request, pk):
         pk=pk,
     )
     action = request.POST.get("action") if request.method == "POST" else None
+    if request.method == "POST" and action not in {"justified", "breach"}:
+        # Only a tampered or stale page posts another action: say so rather than redraw silently.
+        raise BadRequest("Unknown action")
     justified_form = JustifiedForm(
         request.POST if action == "justified" else None, prefix="justified"
     )

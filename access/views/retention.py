@@ -5,7 +5,7 @@ schedule and the certificates. Reviews and certificates show records by type and
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -294,6 +294,9 @@ def disposal_review_detail(request, pk):
     proposed = list(candidates.filter(status=Status.PROPOSED).values_list("pk", flat=True))
     excluded = list(candidates.filter(status=Status.EXCLUDED).values_list("pk", flat=True))
     action = request.POST.get("action") if request.method == "POST" else None
+    if request.method == "POST" and action not in {"exclude", "restore"}:
+        # Only a tampered or stale page posts another action: say so rather than redraw silently.
+        raise BadRequest("Unknown action")
     exclude_form = ExcludeForm(
         request.POST if action == "exclude" else None, choices=proposed, prefix="exclude"
     )

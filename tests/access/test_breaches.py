@@ -811,3 +811,16 @@ def test_every_step_page_opens_for_the_dpo_with_the_clock(client, reporter, dpo)
         response = client.get(reverse(name, args=[breach.pk]))
         assert response.status_code == 200, name
         assert "70 hours left" in response.content.decode(), name
+
+
+def test_the_dpo_choosing_no_real_route_gets_the_form_back_with_the_reason(client, login_as):
+    # The field only the DPO sees is added after the form is built; an error on it once broke
+    # the page (a server error) instead of showing it.
+    login_as(Role.DATA_PROTECTION_LEAD)
+    response = client.post(
+        reverse("breach_report"), {"how_reported": "carrier pigeon", "summary": "A lost file."}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "govuk-error-summary" in body and "govuk-radios__input" in body
+    assert not Breach.objects.exists()

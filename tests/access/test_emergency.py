@@ -407,3 +407,17 @@ def test_every_page_reminds_the_user_while_the_access_lasts(
     assert (
         "emergency access to" not in officer_client.get(reverse("person_search")).content.decode()
     )
+
+
+def test_an_action_the_page_never_offers_is_refused_and_nothing_changes(
+    client, officer, stranger, dpo
+):
+    access = EmergencyAccessFactory(user=officer, target=stranger)
+    client.force_login(dpo)
+    url = reverse("emergency_review_detail", args=[access.pk])
+    for action in ("approve", "\x00", ""):
+        response = client.post(url, {"action": action, "justified-notes": "Fine."})
+        assert response.status_code == 400
+        assert response.content.strip()
+    access.refresh_from_db()
+    assert access.is_pending

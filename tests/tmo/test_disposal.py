@@ -599,3 +599,16 @@ class TestPages:
             assert response.status_code == (200 if allowed else 403), url
             if not allowed:
                 assert certificate.number.encode() not in response.content
+
+
+def test_an_action_the_review_page_never_offers_is_refused_and_nothing_changes(client, world):
+    review = services.sweep().review
+    before = list(review.candidates.values_list("pk", "status"))
+    client.force_login(world["dpo"])
+    url = reverse("disposal_review_detail", args=[review.pk])
+    for action in ("delete", "\x00", ""):
+        candidates = [pk for pk, _ in before]
+        response = client.post(url, {"action": action, "exclude-candidates": candidates})
+        assert response.status_code == 400
+        assert response.content.strip()
+    assert list(review.candidates.values_list("pk", "status")) == before
