@@ -15,6 +15,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from records import policies
 from tmo import crypto
+from tmo.concurrency import VersionedModel
 from tmo.datamap import Category, LawfulBasis, PersonalData, Retention
 from tmo.fields import (
     BlindIndexField,
@@ -98,7 +99,7 @@ class Property(models.Model):
         return ", ".join(part for part in parts if part)
 
 
-class Person(models.Model):
+class Person(VersionedModel):
     """One data subject: tenant, household member, applicant, staff member, contractor contact..."""
 
     title = models.CharField(max_length=20, blank=True)
@@ -164,6 +165,7 @@ class Person(models.Model):
             "address_confirmed_on",
             "created_at",
             "updated_at",
+            "edit_version",
         ),
         source="The person, on application or sign-up; updated by staff when told of changes.",
         recipients="Staff whose work needs it; contractors get name, address, phone and access notes "

@@ -22,11 +22,13 @@ from records.models import (
 )
 from tmo import filestore
 from tmo.audit import record_access
+from tmo.concurrency import lock_current
 
 
 @transaction.atomic
-def person_save(*, actor, person: Person) -> Person:
-    """Create or update a person; a changed contact detail counts as confirmed today."""
+def person_save(*, actor, person: Person, edit_version: int | None = None) -> Person:
+    """Create or update a person; a changed contact detail counts as confirmed today. An edit
+    drawn from `edit_version` is refused (StaleEdit) if someone else has saved since."""
     today = timezone.localdate()
     if person.pk is None:
         for value, stamp in (
@@ -37,7 +39,7 @@ def person_save(*, actor, person: Person) -> Person:
             if getattr(person, value) and getattr(person, stamp) is None:
                 setattr(person, stamp, today)
     else:
-        before = Person.objects.get(pk=person.pk)
+        before = lock_current(person, edit_version)
         for value, stamp in (
             ("email", "email_confirmed_on"),
             ("phone", "phone_confirmed_on"),

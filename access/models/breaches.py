@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from access.policy import NOTHING, PolicyQuerySet
 from access.roles import Role, roles_of
+from tmo.concurrency import VersionedModel
 from tmo.datamap import Category, LawfulBasis, PersonalData, Retention
 
 __all__ = [
@@ -82,7 +83,7 @@ class BreachClock:
         return self.running and (self.overdue or (self.hours_left or 0) < 24)
 
 
-class Breach(models.Model):
+class Breach(VersionedModel):
     """A suspected or actual personal data breach, or an unusual-access finding for review."""
 
     class Kind(models.TextChoices):
@@ -234,6 +235,7 @@ class Breach(models.Model):
             "lessons_learned",
         ),
         unlinked_reason=BREACH_PEOPLE_REASON,
+        internal_fields=("edit_version",),
     )
 
     def __str__(self):

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tmo.concurrency import VersionedModel
 from tmo.datamap import Category, LawfulBasis, PersonalData, Retention
 
 __all__ = ["ImpactAssessment"]
@@ -17,7 +18,7 @@ class ImpactAssessmentQuerySet(models.QuerySet):
         return self.filter(status=ImpactAssessment.Status.SIGNED_OFF, review_on__lt=today)
 
 
-class ImpactAssessment(models.Model):
+class ImpactAssessment(VersionedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SIGNED_OFF = "signed_off", _("Signed off")

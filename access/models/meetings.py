@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from access.policy import NOTHING, PolicyQuerySet
 from access.roles import STAFF_ROLES, Role, roles_of
+from tmo.concurrency import VersionedModel
 from tmo.datamap import Category, LawfulBasis, PersonalData, Retention
 from tmo.fields import EncryptedTextField
 
@@ -46,7 +47,7 @@ class MeetingQuerySet(PolicyQuerySet):
         )
 
 
-class Meeting(models.Model):
+class Meeting(VersionedModel):
     title = models.CharField(max_length=200)
     held_on = models.DateField()
     location = models.CharField(max_length=200, blank=True)
@@ -69,6 +70,7 @@ class Meeting(models.Model):
         retention=Retention(years=6, after="the meeting", field="held_on"),
         sensitive_fields=("confidential_minutes",),
         unlinked_reason="Confidential minutes name people in free text; they are found by search.",
+        internal_fields=("edit_version",),
     )
 
     def __str__(self):

@@ -36,6 +36,7 @@ from access.models.breaches import BREACH_VIEWER_ROLES
 from access.roles import STAFF_ROLES, Role, remove_role, roles_of
 from tmo import datamap
 from tmo.audit import record_event
+from tmo.concurrency import lock_current
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +199,8 @@ def _check_dpo(user) -> None:
 
 
 def _locked(breach: Breach) -> Breach:
-    return Breach.objects.select_for_update().get(pk=breach.pk)
+    # Refused (StaleEdit) when the page was drawn from an older version: see tmo.concurrency.
+    return lock_current(breach)
 
 
 def _check_open(breach: Breach) -> None:

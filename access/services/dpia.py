@@ -17,6 +17,7 @@ from access.models import ImpactAssessment
 from access.roles import Role, roles_of
 from access.services.breaches import category_labels, check_map_labels
 from tmo.audit import record_event
+from tmo.concurrency import lock_current
 
 DPIA_ROLES = frozenset({Role.DATA_PROTECTION_LEAD, Role.SENIOR_OFFICER})
 Status = ImpactAssessment.Status
@@ -33,7 +34,8 @@ def _check(user) -> None:
 
 
 def _locked(assessment: ImpactAssessment) -> ImpactAssessment:
-    return ImpactAssessment.objects.select_for_update().get(pk=assessment.pk)
+    # Refused (StaleEdit) when the page was drawn from an older version: see tmo.concurrency.
+    return lock_current(assessment)
 
 
 def _text(value) -> str:

@@ -15,6 +15,7 @@ from access.models import ConfidentialReport, Meeting, ReportCopy
 from access.models.meetings import MEETING_READER_ROLES
 from access.roles import Role, roles_of
 from tmo.audit import record_access
+from tmo.concurrency import lock_current
 
 # Enough for the DPO to see what is outstanding at a glance; the full list is one click away.
 PANEL_ITEMS = 10
@@ -45,11 +46,14 @@ def meeting_create(*, created_by, meeting: Meeting, attendees: Iterable) -> Meet
 
 @transaction.atomic
 def meeting_update(*, updated_by, meeting: Meeting, attendees: Iterable) -> Meeting:
+    # Refused (StaleEdit) when the form was drawn from an older version: see tmo.concurrency.
+    lock_current(meeting)
     return _save_meeting(meeting, attendees)
 
 
 @transaction.atomic
 def confidential_minutes_update(*, updated_by, meeting: Meeting, minutes: str) -> Meeting:
+    lock_current(meeting)
     meeting.confidential_minutes = minutes
     meeting.save(update_fields=["confidential_minutes"])
     return meeting

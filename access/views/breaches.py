@@ -19,6 +19,7 @@ from access.roles import STAFF_ROLES, Role, roles_of
 from access.services import breaches as services
 from access.services import unusual_access
 from tmo.audit import record_access
+from tmo.concurrency import StaleEdit, add_version_field, stale_messages
 from tmo.forms import GovukFormMixin, run_service
 
 REPORTER_ROLES = (*STAFF_ROLES, Role.COMMITTEE_MEMBER, Role.SYSTEM_ADMINISTRATOR)
@@ -114,6 +115,7 @@ class ReportForm(GovukForm):
                 initial=Breach.HowReported.ONLINE,
                 widget=forms.RadioSelect,
             )
+            self.style_field(self.fields["how_reported"])
             self.order_fields(["how_reported"])
 
 
@@ -361,7 +363,17 @@ def _step(request, pk, *, form_class, title, service, success, initial=None, int
     """One step of the record: a form, one service call, back to the breach."""
     breach = _breach_or_404(request, pk)
     form = form_class(request.POST or None, initial=initial(breach) if initial else None)
-    if run_service(request, form, lambda data: service(breach, data), success=success):
+    add_version_field(form, breach)
+
+    def action(data):
+        # The version the page was drawn from: the service refuses if someone saved since.
+        breach.drawn_version = data.pop("edit_version", None)
+        try:
+            return service(breach, data)
+        except StaleEdit as stale:
+            raise ValidationError(stale_messages(form, stale)) from stale
+
+    if run_service(request, form, action, success=success):
         return redirect("breach_detail", pk=breach.pk)
     context = {
         "breach": breach,

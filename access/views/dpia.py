@@ -12,6 +12,7 @@ from access.models import ImpactAssessment
 from access.roles import Role, roles_of
 from access.services import breaches as breach_services
 from access.services import dpia as services
+from tmo.concurrency import StaleEdit, add_version_field, stale_messages
 from tmo.forms import GovukFormMixin, run_service
 
 ROLES = tuple(services.DPIA_ROLES)
@@ -143,14 +144,17 @@ def dpia_edit(request, pk):
             "dpo_advice": assessment.dpo_advice,
         },
     )
-    if run_service(
-        request,
-        form,
-        lambda data: services.update_assessment(
-            user=request.user, assessment=assessment, values=data
-        ),
-        success="Impact assessment saved.",
-    ):
+    add_version_field(form, assessment)
+
+    def save(data):
+        # The version the page was drawn from: the service refuses if someone saved since.
+        assessment.drawn_version = data.pop("edit_version", None)
+        try:
+            return services.update_assessment(user=request.user, assessment=assessment, values=data)
+        except StaleEdit as stale:
+            raise ValidationError(stale_messages(form, stale)) from stale
+
+    if run_service(request, form, save, success="Impact assessment saved."):
         return redirect("dpia_detail", pk=assessment.pk)
     return render(request, "access/dpia/form.html", {"form": form, "assessment": assessment})
 

@@ -24,6 +24,7 @@ from access.models.meetings import MEETING_MANAGER_ROLES, MEETING_READER_ROLES
 from access.policy import get_visible_or_404
 from access.roles import roles_of
 from access.services import meetings as services
+from tmo.concurrency import StaleEdit, VersionedFormMixin, add_version_field, stale_messages
 from tmo.forms import GovukFormMixin
 
 PAGE_SIZE = 25
@@ -57,7 +58,7 @@ def _staff_and_committee():
     )
 
 
-class MeetingForm(GovukModelForm):
+class MeetingForm(VersionedFormMixin, GovukModelForm):
     held_on = forms.DateField(
         label="Date of the meeting",
         help_text="For example, 27/3/2026",
@@ -236,9 +237,11 @@ def _meeting_form_page(request, form: MeetingForm, save, done: str, **context):
     user already given) and on to the meeting."""
     if request.method == "POST" and form.is_valid():
         try:
-            meeting = save(
-                meeting=form.save(commit=False), attendees=form.cleaned_data["attendees"]
-            )
+            meeting = form.save(commit=False)
+            meeting.drawn_version = form.drawn_version
+            meeting = save(meeting=meeting, attendees=form.cleaned_data["attendees"])
+        except StaleEdit as stale:
+            form.show_stale(stale)
         except ValidationError as error:
             form.add_service_error(error)
         else:
@@ -334,12 +337,19 @@ def meeting_confidential_minutes_edit(request, pk):
     form = ConfidentialMinutesForm(
         _posted(request), initial={"minutes": meeting.confidential_minutes}
     )
+    add_version_field(form, meeting)
     if request.method == "POST" and form.is_valid():
-        services.confidential_minutes_update(
-            updated_by=request.user, meeting=meeting, minutes=form.cleaned_data["minutes"]
-        )
-        messages.success(request, "Confidential minutes saved.")
-        return redirect("meeting_confidential_minutes", pk=meeting.pk)
+        meeting.drawn_version = form.cleaned_data["edit_version"]
+        try:
+            services.confidential_minutes_update(
+                updated_by=request.user, meeting=meeting, minutes=form.cleaned_data["minutes"]
+            )
+        except StaleEdit as stale:
+            for message in stale_messages(form, stale, {"minutes": "confidential_minutes"}):
+                form.add_error(None, message)
+        else:
+            messages.success(request, "Confidential minutes saved.")
+            return redirect("meeting_confidential_minutes", pk=meeting.pk)
     return render(
         request,
         "access/meetings/confidential_minutes_form.html",

@@ -21,6 +21,7 @@ from records.models import (
 )
 from records.policies import person_field_allowed
 from tmo import crypto
+from tmo.concurrency import VersionedFormMixin
 from tmo.forms import GovukFormMixin
 
 NI_NUMBER = re.compile(r"^[A-Z]{2}\d{6}[A-D]$")
@@ -119,7 +120,7 @@ def clean_uk_phone(value: str) -> str:
     return value
 
 
-class PersonForm(GovukFormMixin, forms.ModelForm):
+class PersonForm(VersionedFormMixin, GovukFormMixin, forms.ModelForm):
     """A person's identity and contact details; sensitive fields only for roles that need them."""
 
     SENSITIVE_FIELDS = (

@@ -39,6 +39,7 @@ from records.policies import (
     unshown_encrypted,
 )
 from records.views.common import paginate
+from tmo.concurrency import StaleEdit
 
 # Any staff member may open a person they can reach (HR its staff, contracts its contractors'
 # people); the register's lists and search are for resident work.
@@ -113,7 +114,11 @@ def person_edit(request, pk):
     form = PersonForm(request.POST or None, instance=person, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.person_save(actor=request.user, person=form.save(commit=False))
+            services.person_save(
+                actor=request.user, person=form.save(commit=False), edit_version=form.drawn_version
+            )
+        except StaleEdit as stale:
+            form.show_stale(stale)
         except ValidationError as error:
             form.add_service_error(error)
         else:

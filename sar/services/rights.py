@@ -261,6 +261,7 @@ def rights_rectify(
         for field in Person._meta.concrete_fields
         if not field.primary_key
         and not field.name.endswith("_confirmed_on")
+        and field.name != "edit_version"
         and getattr(stored, field.attname) != getattr(person, field.attname)
     ]
     if not changed:

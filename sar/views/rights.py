@@ -3,6 +3,7 @@ restrict processing and lift the restriction. Each page parses, calls sar.servic
 renders; the request is fetched through its policy, so one outside the user's scope is a 404."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -15,6 +16,7 @@ from sar.models.requests import HANDLER_ROLES
 from sar.services import rights as services
 from sar.views.requests import _request_or_404
 from tmo.audit import record_access
+from tmo.concurrency import StaleEdit, stale_messages
 from tmo.forms import GovukFormMixin, run_service
 
 
@@ -129,12 +131,15 @@ def sar_rights_rectify(request, pk):
     )
 
     def rectify(data):
-        return services.rights_rectify(
-            request=rights_request,
-            rectified_by=user,
-            person=form.save(commit=False),
-            reason=data["reason"],
-        )
+        person = form.save(commit=False)
+        # The version the form was drawn from: refused if someone saved the person since.
+        person.drawn_version = form.drawn_version
+        try:
+            return services.rights_rectify(
+                request=rights_request, rectified_by=user, person=person, reason=data["reason"]
+            )
+        except StaleEdit as stale:
+            raise ValidationError(stale_messages(form, stale)) from stale
 
     if run_service(
         request,
