@@ -378,12 +378,30 @@ def released_values(request: DisclosureRequest, keys: Iterable[str]) -> list[dic
     return content
 
 
-@transaction.atomic
 def disclosure_send(
     *, decision: DisclosureDecision, sent_by, recipient_confirmed: str
 ) -> DisclosureDecision:
     """Generate the pack holding only the approved items, keep exactly what went out, and mark
     the request sent. The recipient's details are confirmed first."""
+    storage_name = uuid.uuid4().hex
+    # The pack is written before the transaction ends: if anything after it fails, the commit
+    # included, it goes, so no file on disk is a copy of personal data no decision names.
+    try:
+        return _send(
+            decision=decision,
+            sent_by=sent_by,
+            recipient_confirmed=recipient_confirmed,
+            storage_name=storage_name,
+        )
+    except BaseException:
+        filestore.delete(storage_name)
+        raise
+
+
+@transaction.atomic
+def _send(
+    *, decision: DisclosureDecision, sent_by, recipient_confirmed: str, storage_name: str
+) -> DisclosureDecision:
     from weasyprint import HTML
 
     request = DisclosureRequest.objects.select_for_update().get(pk=decision.request_id)
@@ -408,21 +426,15 @@ def disclosure_send(
         },
     )
     pdf = HTML(string=html).write_pdf()
-    storage_name = uuid.uuid4().hex
     filestore.write_encrypted(storage_name, pdf)
     decision.recipient_confirmed = recipient_confirmed
     decision.released_content = json.dumps(content)
     decision.pack_storage_name = storage_name
     decision.sent_at = timezone.now()
     decision.sent_by = sent_by
-    try:
-        with transaction.atomic():
-            decision.save()
-            request.status = Status.SENT
-            request.save(update_fields=["status"])
-    except BaseException:
-        filestore.delete(storage_name)
-        raise
+    decision.save()
+    request.status = Status.SENT
+    request.save(update_fields=["status"])
     record_event(
         actor=sent_by,
         obj=request.person,

@@ -8,7 +8,6 @@ again up to Bundle.MAX_ATTEMPTS times.
 import csv
 import io
 import json
-import uuid
 import zipfile
 
 import filetype
@@ -34,11 +33,18 @@ def build_bundle(bundle_id: int) -> str:
     bundle = services.build_start(bundle_id)
     if bundle is None:
         return "nothing to build"
-    storage_name = uuid.uuid4().hex
+    storage_name = bundle.storage_name
     try:
         data = assemble(bundle)
+        # Written under a temporary name and moved into place whole (filestore), and offered
+        # only once build_finished has recorded its checksum.
         filestore.write_encrypted(storage_name, data)
-        services.build_finished(bundle, storage_name=storage_name, size=len(data))
+        services.build_finished(
+            bundle, storage_name=storage_name, size=len(data), checksum=services.checksum_of(data)
+        )
+    except services.BuildTakenOver:
+        filestore.delete(storage_name)
+        return "taken over"
     except Exception as error:  # noqa: BLE001 - any failure is recorded and retried
         filestore.delete(storage_name)
         if services.build_failed(bundle, error):

@@ -56,6 +56,12 @@ def _forget_keys(*, setting, **kwargs):
         _blind_index_key.cache_clear()
 
 
+def check_keys() -> None:
+    """Raise ImproperlyConfigured unless every key setting is present and well formed."""
+    _multi_fernet()
+    _blind_index_key()
+
+
 def encrypt_bytes(data: bytes) -> bytes:
     return _multi_fernet().encrypt(data)
 

@@ -48,3 +48,31 @@ class NoStoreMiddleware:
             add_never_cache_headers(response)
             response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
         return response
+
+
+class UnreadableRecordMiddleware:
+    """A record whose encryption key is not configured is refused with a page saying so: never
+    its ciphertext, never a half-drawn page, and nothing saved over it (the row never loads, so
+    no form can write it back). The log names the page, not the value."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.template.response import TemplateResponse
+
+        from tmo.crypto import DecryptionError
+
+        if not isinstance(exception, DecryptionError):
+            return None
+        logging.getLogger("tmo.crypto").error(
+            "A stored value could not be decrypted: its key is not configured (%s %s, user %s)",
+            request.method,
+            request.path,
+            getattr(getattr(request, "user", None), "pk", None),
+        )
+        response = TemplateResponse(request, "key_unavailable.html", status=500)
+        return response.render()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, models, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, models, transaction
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils import timezone
 
@@ -69,7 +69,11 @@ def rule_for(entry: datamap.PersonalData):
 
     try:
         return RetentionRule.objects.filter(model_label=entry.model._meta.label_lower).first()
-    except DatabaseError:  # no tables yet (checks before the first migrate)
+    except DatabaseError:
+        # No tables yet (checks before the first migrate). Any other failure (the connection
+        # dropped) is raised: falling back to the map's default would apply the wrong period.
+        if RetentionRule._meta.db_table in connection.introspection.table_names():
+            raise
         return None
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, OperationalError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -524,6 +524,10 @@ def _dispose_one(candidate: DisposalCandidate, *, actor, held: set, today) -> in
         candidate.status = Status.BLOCKED
         candidate.note = " ".join(error.messages)
         return 0
+    except OperationalError:
+        # The connection failed, not this row: the whole disposal stops and is run again later,
+        # rather than calling the row blocked and completing the review without it.
+        raise
     except DatabaseError:
         logger.exception("Disposal of %s %s refused", candidate.model_label, candidate.object_id)
         candidate.status = Status.BLOCKED

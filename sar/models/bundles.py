@@ -2,6 +2,8 @@
 redactions, and the bundle built from them (encrypted at rest, offered for a limited time, every
 download recorded)."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -59,6 +61,8 @@ class Bundle(models.Model):
         EXPIRED = "expired", _("Expired")
 
     MAX_ATTEMPTS = 3
+    # A build reports progress at least this often; one silent for longer was interrupted.
+    STALE_AFTER = datetime.timedelta(hours=2)
     OFFER_DAYS = 30
 
     request = models.ForeignKey(
@@ -88,6 +92,11 @@ class Bundle(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Written by the build as it goes: a bundle still building whose heartbeat has stopped was
+    # interrupted (the worker killed) and is queued again (services.recover_stalled_builds).
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # SHA-256 of the finished zip, checked on every download: only the whole file is served.
+    checksum = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = BundleQuerySet.as_manager()
 
@@ -102,7 +111,15 @@ class Bundle(models.Model):
             years=2, after="the request is completed", field="request__completed_on"
         ),
         subject_paths=("request__person",),
-        internal_fields=("storage_name", "size", "progress", "attempts", "last_error"),
+        internal_fields=(
+            "storage_name",
+            "size",
+            "progress",
+            "attempts",
+            "last_error",
+            "heartbeat_at",
+            "checksum",
+        ),
         encrypted_files=("storage_name",),
     )
 

@@ -6,12 +6,14 @@ through its states so that only a completely written file is ever offered.
 """
 
 import datetime
+import hashlib
 import json
 import logging
+import uuid
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from access.roles import STAFF_ROLES, roles_of
@@ -301,48 +303,83 @@ def bundle_retry(*, bundle: Bundle, retried_by) -> Bundle:
 # --- the build's state changes (called by sar.tasks) ------------------------------------------
 
 
+class BuildTakenOver(Exception):
+    """Recovery thought this build interrupted and queued it again: its file is not the one."""
+
+
 def build_start(bundle_id: int) -> Bundle | None:
-    """Claim a queued bundle for building; None when there is nothing to build."""
+    """Claim a queued bundle for building; None when there is nothing to build. The file's name
+    is chosen and kept now, so a build killed after writing it leaves no file nobody can find:
+    recovery deletes it. The bundle is offered only once build_finished marks it ready."""
     with transaction.atomic():
         bundle = Bundle.objects.select_for_update().filter(pk=bundle_id).first()
         if bundle is None or bundle.status != Status.QUEUED:
             return None
+        if bundle.storage_name:
+            filestore.delete(bundle.storage_name)
         bundle.status = Status.BUILDING
         bundle.attempts += 1
         bundle.progress = 0
         bundle.last_error = ""
-        bundle.save(update_fields=["status", "attempts", "progress", "last_error"])
+        bundle.storage_name = uuid.uuid4().hex
+        bundle.checksum = ""
+        bundle.heartbeat_at = timezone.now()
+        bundle.save(
+            update_fields=[
+                "status",
+                "attempts",
+                "progress",
+                "last_error",
+                "storage_name",
+                "checksum",
+                "heartbeat_at",
+            ]
+        )
     return bundle
 
 
 def build_progress(bundle: Bundle, percent: int) -> None:
+    """Each update is the build's heartbeat, and stands alone: the build runs outside any
+    transaction, and a failed update must not poison one it was called in."""
     bundle.progress = max(0, min(99, percent))
-    Bundle.objects.filter(pk=bundle.pk, status=Status.BUILDING).update(progress=bundle.progress)
+    with transaction.atomic():
+        Bundle.objects.filter(pk=bundle.pk, status=Status.BUILDING).update(
+            progress=bundle.progress, heartbeat_at=timezone.now()
+        )
 
 
-def build_failed(bundle: Bundle, error: BaseException) -> bool:
-    """Record a failed attempt; True when the build should be tried again."""
+def build_failed(bundle: Bundle, error: BaseException | str) -> bool:
+    """Record a failed attempt (its file already deleted); True when it should be tried again."""
     again = bundle.attempts < Bundle.MAX_ATTEMPTS
     bundle.status = Status.QUEUED if again else Status.FAILED
     bundle.progress = 0
+    bundle.storage_name = ""
     # The exception's class only: its message could hold personal data.
-    bundle.last_error = type(error).__name__[:200]
-    bundle.save(update_fields=["status", "progress", "last_error"])
+    bundle.last_error = (error if isinstance(error, str) else type(error).__name__)[:200]
+    with transaction.atomic():
+        bundle.save(update_fields=["status", "progress", "storage_name", "last_error"])
     logger.warning(
         "bundle %s build attempt %s failed: %s", bundle.pk, bundle.attempts, bundle.last_error
     )
     return again
 
 
+def checksum_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 @transaction.atomic
-def build_finished(bundle: Bundle, *, storage_name: str, size: int) -> Bundle:
+def build_finished(bundle: Bundle, *, storage_name: str, size: int, checksum: str) -> Bundle:
     """The file is completely written: only now is the bundle ready, and released on the
     authority of whoever signed it off."""
     bundle = Bundle.objects.select_for_update().select_related("request").get(pk=bundle.pk)
+    if bundle.status != Status.BUILDING or bundle.storage_name != storage_name:
+        raise BuildTakenOver(bundle.pk)
     now = timezone.now()
     bundle.status = Status.READY
     bundle.progress = 100
     bundle.storage_name = storage_name
+    bundle.checksum = checksum
     bundle.size = size
     bundle.built_at = now
     bundle.released_at = now
@@ -354,6 +391,45 @@ def build_finished(bundle: Bundle, *, storage_name: str, size: int) -> Bundle:
         actor=bundle.released_by, obj=bundle.request, event="sar_released", bundle=bundle.pk
     )
     return bundle
+
+
+def recover_stalled_builds(*, now=None) -> str:
+    """Queue again every build whose worker stopped without finishing or failing it (killed,
+    the machine restarted): its heartbeat is older than Bundle.STALE_AFTER. Whatever file it
+    wrote is deleted first; nothing of it was ever offered. Run daily and at worker start."""
+    from sar.tasks import build_bundle
+
+    now = now or timezone.now()
+    cutoff = now - Bundle.STALE_AFTER
+    stalled = Bundle.objects.filter(status=Status.BUILDING).filter(
+        models.Q(heartbeat_at__lt=cutoff) | models.Q(heartbeat_at=None)
+    )
+    requeued = failed = 0
+    for pk in stalled.values_list("pk", flat=True):
+        with transaction.atomic():
+            bundle = Bundle.objects.select_for_update().get(pk=pk)
+            if bundle.status != Status.BUILDING or (
+                bundle.heartbeat_at and bundle.heartbeat_at >= cutoff
+            ):
+                continue
+            storage_name = bundle.storage_name
+            again = build_failed(bundle, "Interrupted")
+            record_event(
+                actor=None,
+                obj=bundle.request,
+                event="sar_build_interrupted",
+                bundle=bundle.pk,
+                queued_again=again,
+            )
+            # The file goes only once the bundle no longer names it.
+            if storage_name:
+                transaction.on_commit(lambda name=storage_name: filestore.delete(name))
+            if again:
+                transaction.on_commit(lambda pk=pk: build_bundle.enqueue(pk))
+                requeued += 1
+            else:
+                failed += 1
+    return "%d interrupted bundle builds queued again, %d failed" % (requeued, failed)
 
 
 def _complete_request(request: SubjectAccessRequest, *, by) -> None:
@@ -411,6 +487,10 @@ def bundle_open(*, bundle: Bundle, downloaded_by, remote_addr: str | None) -> by
     if not bundle.is_offered:
         raise ValidationError("This bundle is not available to download.")
     data = filestore.read_decrypted(bundle.storage_name)
+    # A bundle built before checksums were kept has none; any other must match to the byte.
+    if bundle.checksum and checksum_of(data) != bundle.checksum:
+        logger.error("bundle %s does not match its checksum; download refused", bundle.pk)
+        raise ValidationError("This bundle is not available to download.")
     with transaction.atomic():
         BundleDownload.objects.create(
             bundle=bundle, downloaded_by=downloaded_by, remote_addr=remote_addr or None

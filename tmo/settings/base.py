@@ -42,6 +42,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tmo.middleware.RequestIdMiddleware",
+    # Turns a value no configured key opens into a page saying so (never its ciphertext).
+    "tmo.middleware.UnreadableRecordMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -146,6 +148,7 @@ DAILY_JOBS = [
     "sar.services.requests.due_reminders",
     "tmo.auditchain.daily_verify_and_checkpoint",
     "access.services.retention.daily_sweep",
+    "sar.services.bundles.recover_stalled_builds",
     "access.services.breaches.daily_breach_check",
     "access.services.unusual_access.daily_unusual_access_check",
 ]
