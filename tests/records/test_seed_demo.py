@@ -253,3 +253,13 @@ def test_a_failure_leaves_no_rows_and_no_document_files(db, monkeypatch):
     assert not get_user_model().objects.exists()
     root = Path(settings.DOCUMENT_ROOT)
     assert not root.exists() or not [p for p in root.rglob("*") if p.is_file()]
+
+
+@pytest.mark.django_db
+def test_the_smallest_demo_it_allows_builds():
+    """The least --homes accepts once failed: the work order went to a tenancy that had ended."""
+    from disclosures.models import WorkOrder
+
+    call_command("seed_demo", homes=seed_demo.MIN_HOMES, stdout=io.StringIO())
+    work_order = WorkOrder.objects.get()
+    assert work_order.tenancy.is_current()
