@@ -312,6 +312,10 @@ def test_every_download_is_recorded_and_the_staff_download_is_the_zip(
         (world["signer"], "127.0.0.1"),
         (None, "198.51.100.7"),
     ]
+    # The requester's own download (no staff account) once made the progress page a 500.
+    response = client.get(reverse("sar_bundle_progress", args=[bundle.pk]))
+    assert response.status_code == 200
+    assert "by the requester from 198.51.100.7" in " ".join(response.content.decode().split())
 
 
 def test_an_expired_bundle_is_deleted_and_refused(world, django_capture_on_commit_callbacks):
