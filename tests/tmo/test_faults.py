@@ -151,6 +151,18 @@ def sweep_faults(step, *, accept=None, at_most=None) -> dict:
     return {"injection_points": len(points), "partial_states": partial, "problems": problems}
 
 
+def record_sweep(figures: dict) -> None:
+    """One swept step: its injection points, the partial states found, and the one clean run
+    each test makes after the sweep."""
+    record(
+        "faults",
+        scenarios=1,
+        injection_points=figures["injection_points"],
+        partial_states=figures["partial_states"],
+        retries_completed_once=1,
+    )
+
+
 def run_once(step):
     forget_caches()
     counter = QueryCounter()
@@ -210,13 +222,7 @@ def test_a_disclosure_decision_survives_a_dropped_connection_at_every_query(disc
     step()
     events = LogEntry.objects.filter(additional_data__event="disclosure_decided")
     request.refresh_from_db()
-    record(
-        "faults",
-        scenarios=1,
-        injection_points=figures["injection_points"],
-        partial_states=figures["partial_states"],
-        retries_completed_once=1,
-    )
+    record_sweep(figures)
     assert figures["problems"] == []
     assert DisclosureDecision.objects.filter(request=request).count() == 1
     assert events.count() == 1
@@ -252,13 +258,7 @@ def test_sending_a_disclosure_survives_a_dropped_connection_at_every_query(discl
     step()
     decision.refresh_from_db()
     request.refresh_from_db()
-    record(
-        "faults",
-        scenarios=1,
-        injection_points=figures["injection_points"],
-        partial_states=figures["partial_states"],
-        retries_completed_once=1,
-    )
+    record_sweep(figures)
     assert figures["problems"] == []
     assert request.status == DisclosureRequest.Status.SENT
     assert LogEntry.objects.filter(additional_data__event="disclosure_sent").count() == 1
@@ -314,13 +314,7 @@ def test_collecting_a_bundle_survives_a_dropped_connection_at_every_query(sar_wo
 
     figures = sweep_faults(step)
     bundle = step()
-    record(
-        "faults",
-        scenarios=1,
-        injection_points=figures["injection_points"],
-        partial_states=figures["partial_states"],
-        retries_completed_once=1,
-    )
+    record_sweep(figures)
     assert figures["problems"] == []
     assert Bundle.objects.filter(request=sar).count() == 1
     assert SarItem.objects.filter(bundle=bundle).count() > 0
@@ -387,13 +381,7 @@ def test_building_a_bundle_survives_a_dropped_connection_at_every_query(
     figures = sweep_faults(step, accept=accept, at_most=15)
     result, _ = run_once(step)
     current = Bundle.objects.get(pk=bundle.pk)
-    record(
-        "faults",
-        scenarios=1,
-        injection_points=figures["injection_points"],
-        partial_states=figures["partial_states"],
-        retries_completed_once=1,
-    )
+    record_sweep(figures)
     assert baseline["chain"][0]
     assert figures["problems"] == []
     assert result == "ready"
@@ -457,13 +445,7 @@ def test_a_disposal_survives_a_dropped_connection_at_every_query(
     with django_capture_on_commit_callbacks(execute=True):
         certificate = step()
     review.refresh_from_db()
-    record(
-        "faults",
-        scenarios=1,
-        injection_points=figures["injection_points"],
-        partial_states=figures["partial_states"],
-        retries_completed_once=1,
-    )
+    record_sweep(figures)
     assert figures["problems"] == []
     assert review.status == DisposalReview.Status.COMPLETED
     assert DisposalCertificate.objects.filter(review=review).count() == 1
