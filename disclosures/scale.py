@@ -189,8 +189,12 @@ class Writer:
         self.rng = context.rng(name)
         self.today = context.today
         self.numbers = defaultdict(int)
-        for reference in DisclosureRequest.objects.values_list("reference", flat=True):
-            prefix, year, _ = reference.split("-")
+        # Only references in the service's own shape (DR-2026-0001) count: others (the
+        # benchmark's own subjects) must neither clash nor stop the count.
+        for reference in DisclosureRequest.objects.filter(
+            reference__regex=r"^[A-Z]+-[0-9]{4}-[0-9]+$"
+        ).values_list("reference", flat=True):
+            _, year, _ = reference.split("-")
             self.numbers[int(year)] += 1
         self.safe = set(
             Marker.objects.filter(kind__in=Marker.SAFETY_KINDS).values_list("person_id", flat=True)

@@ -60,7 +60,11 @@ class Writer:
         self.rng = context.rng(name)
         self.today = context.today
         self.numbers = defaultdict(int)
-        for reference in SubjectAccessRequest.objects.values_list("reference", flat=True):
+        # Only references in the service's own shape (SAR-2026-0001) count: others (the
+        # benchmark's own subjects) must neither clash nor stop the count.
+        for reference in SubjectAccessRequest.objects.filter(
+            reference__regex=r"^SAR-[0-9]{4}-[0-9]+$"
+        ).values_list("reference", flat=True):
             _, year, number = reference.split("-")
             self.numbers[int(year)] = max(self.numbers[int(year)], int(number))
         self.handlers = context.role_users("senior") + context.role_users("dpo")

@@ -264,3 +264,20 @@ def test_heavy_subject(seeded):
     assert person in Person.objects.visible_to(user("housing01"))
     assert make_heavy_subject(1).pk != person.pk
     assert auditchain.verify().ok
+
+
+def test_a_heavy_subject_can_follow_the_benchmarks_own_subjects(seeded):
+    """The benchmark writes subjects with references of its own shape (BD-<tag>-1, BS-<tag>)
+    before asking for seed_scale's; reading those as SAR-2026-0001 once stopped it."""
+    from bench import setup
+
+    setup.heavy_subject(
+        tag="6b14ad41h",
+        scale=0.01,
+        patch=Patch.objects.filter(officers=user("housing01")).first(),
+        logged_by=user("senior01"),
+        decided_by=user("senior01"),
+    )
+    person = make_heavy_subject(1)
+    assert DisclosureRequest.objects.filter(person=person).count() == 20
+    assert SubjectAccessRequest.objects.get(person=person).reference.startswith("SAR-")
