@@ -223,6 +223,36 @@ def redaction_add(*, item: SarItem, added_by, field_name: str, text: str) -> lis
 
 
 @transaction.atomic
+def items_include_pending(*, bundle: Bundle, decided_by) -> int:
+    """Include every item not yet decided, in one step: for the handler who has read them all
+    on the review page and found nothing to withhold (a heavy subject has thousands). Items the
+    data map holds back stay withheld, proposed redactions stay to be decided, and the audit
+    names every item included."""
+    _require_staff(decided_by)
+    bundle = Bundle.objects.select_for_update().get(pk=bundle.pk)
+    _require_reviewing(bundle)
+    pending = bundle.items.filter(decision=Decision.PENDING, withheld_by_map=False)
+    included = list(pending.order_by("pk").values_list("pk", flat=True))
+    if not included:
+        raise ValidationError("Every item has already been decided.")
+    pending.update(
+        decision=Decision.INCLUDED,
+        exemption="",
+        exemption_reason="",
+        decided_by=decided_by,
+        decided_at=timezone.now(),
+    )
+    record_event(
+        actor=decided_by,
+        obj=bundle.request,
+        event="sar_items_included",
+        bundle=bundle.pk,
+        items=included,
+    )
+    return len(included)
+
+
+@transaction.atomic
 def review_complete(*, bundle: Bundle, reviewed_by) -> Bundle:
     """The handler has decided every item and every proposal: send for sign-off."""
     _require_staff(reviewed_by)

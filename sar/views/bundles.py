@@ -73,6 +73,13 @@ class RedactForm(GovukFormMixin, forms.Form):
         self.fields["field_name"].choices = [(f["name"], f["label"]) for f in item_fields]
 
 
+class IncludePendingForm(GovukFormMixin, forms.Form):
+    read = forms.BooleanField(
+        label="I have read every item not yet decided, and none needs withholding or redacting",
+        error_messages={"required": "Confirm that you have read every item not yet decided"},
+    )
+
+
 class SignOffForm(GovukFormMixin, PasswordConfirmationMixin):
     confirm = forms.BooleanField(
         label="I have checked the review and the bundle may be released to the requester",
@@ -146,10 +153,12 @@ def _item_rows(bundle: Bundle, *, bound: dict | None = None) -> list[dict]:
     return rows
 
 
-def _render_review(request, bundle, *, bound=None, status=200):
+def _render_review(request, bundle, *, bound=None, include_form=None, status=200):
     record_open(user=request.user, obj=bundle)
     rows = _item_rows(bundle, bound=bound)
     errors = [form for forms_for_item in (bound or {}).values() for form in forms_for_item.values()]
+    if include_form is not None:
+        errors.append(include_form)
     person = bundle.request.person
     return render(
         request,
@@ -161,6 +170,7 @@ def _render_review(request, bundle, *, bound=None, status=200):
             "markers": person.active_markers() if person else [],
             "rows": rows,
             "error_forms": [form for form in errors if form.errors],
+            "include_form": include_form or IncludePendingForm(),
             "reviewing": bundle.status == Status.REVIEWING,
             "pending": sum(1 for row in rows if row["item"].decision == "pending"),
             "proposed": sum(
@@ -266,6 +276,23 @@ def item_redact(request, pk):
 
 
 @roles_required(*STAFF)
+def include_pending(request, pk):
+    bundle = _bundle_or_404(request.user, pk)
+    if request.method != "POST":
+        return redirect("sar_bundle_review", pk=bundle.pk)
+    form = IncludePendingForm(request.POST)
+    if form.is_valid():
+        try:
+            count = services.items_include_pending(bundle=bundle, decided_by=request.user)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, "%d items have been included." % count)
+            return redirect("sar_bundle_review", pk=bundle.pk)
+    return _render_review(request, bundle, include_form=form, status=400)
+
+
+@roles_required(*STAFF)
 def review_complete(request, pk):
     bundle = _bundle_or_404(request.user, pk)
     if request.method == "POST":
@@ -367,6 +394,7 @@ urlpatterns = [
     path("items/<int:pk>/decide/", item_decide, name="sar_bundle_item_decide"),
     path("items/<int:pk>/redact/", item_redact, name="sar_bundle_item_redact"),
     path("redactions/<int:pk>/", redaction_decide, name="sar_bundle_redaction_decide"),
+    path("<int:pk>/include-pending/", include_pending, name="sar_bundle_include_pending"),
     path("<int:pk>/review-complete/", review_complete, name="sar_bundle_review_complete"),
     path("<int:pk>/sign-off/", sign_off, name="sar_bundle_sign_off"),
     path("<int:pk>/progress/", progress, name="sar_bundle_progress"),

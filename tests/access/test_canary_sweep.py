@@ -125,6 +125,7 @@ ROUTE_KINDS = {
         (
             "sar_bundle_review",
             "sar_bundle_review_complete",
+            "sar_bundle_include_pending",
             "sar_bundle_sign_off",
             "sar_bundle_progress",
             "sar_bundle_retry",

@@ -241,6 +241,7 @@ COVERED_ELSEWHERE = {
     "sar_bundle_item_redact": "tests/sar/test_bundle.py",
     "sar_bundle_redaction_decide": "tests/sar/test_bundle.py",
     "sar_bundle_review_complete": "tests/sar/test_bundle.py",
+    "sar_bundle_include_pending": "tests/sar/test_bundle.py",
     "sar_bundle_sign_off": "tests/sar/test_bundle.py",
     "sar_bundle_progress": "tests/sar/test_bundle.py",
     "sar_bundle_retry": "tests/sar/test_bundle.py",

@@ -10,6 +10,7 @@ import re
 import zipfile
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -365,6 +366,56 @@ def test_review_pages_show_the_items_with_redactions_marked(world, client):
     assert item.decision == "withheld" and item.decided_by == world["handler"]
 
 
+def test_every_item_not_yet_decided_can_be_included_at_once_once_read(world, client):
+    bundle = services.bundle_collect(request=world["sar"], collected_by=world["handler"])
+    withheld = bundle.items.filter(decision="pending").first()
+    services.item_decide(
+        item=withheld,
+        decided_by=world["handler"],
+        decision="withheld",
+        exemption="third_party",
+        reason="About the neighbour; no consent.",
+    )
+    pending = set(bundle.items.filter(decision="pending").values_list("pk", flat=True))
+    held_by_map = set(bundle.items.filter(withheld_by_map=True).values_list("pk", flat=True))
+    assert pending
+    client.force_login(world["handler"])
+    url = reverse("sar_bundle_include_pending", args=[bundle.pk])
+    assert (
+        "Include %d item" % len(pending)
+        in client.get(reverse("sar_bundle_review", args=[bundle.pk])).content.decode()
+    )
+
+    # Not confirmed: told why, and nothing decided.
+    response = client.post(url, {})
+    assert response.status_code == 400
+    assert "Confirm that you have read every item not yet decided" in response.content.decode()
+    assert bundle.items.filter(decision="pending").count() == len(pending)
+
+    response = client.post(url, {"read": "on"})
+    assert response.status_code == 302
+    assert not bundle.items.filter(decision="pending").exists()
+    assert (
+        set(
+            bundle.items.filter(decision="included", decided_by=world["handler"]).values_list(
+                "pk", flat=True
+            )
+        )
+        == pending
+    )
+    withheld.refresh_from_db()
+    assert withheld.decision == "withheld"
+    assert set(bundle.items.filter(decision="withheld").values_list("pk", flat=True)) == (
+        held_by_map | {withheld.pk}
+    )
+    event = LogEntry.objects.get(additional_data__event="sar_items_included")
+    assert sorted(event.additional_data["items"]) == sorted(pending)
+    # Nothing is left to include, and proposed redactions still wait for a decision.
+    assert client.post(url, {"read": "on"}).status_code == 400
+    with pytest.raises(ValidationError):
+        services.review_complete(bundle=bundle, reviewed_by=world["handler"])
+
+
 def test_pages_are_out_of_reach_outside_the_request_scope(world, client):
     bundle = services.bundle_collect(request=world["sar"], collected_by=world["handler"])
     client.force_login(user_with_role(Role.HOUSING_OFFICER))  # staff, not handling it
@@ -372,6 +423,9 @@ def test_pages_are_out_of_reach_outside_the_request_scope(world, client):
         assert client.get(reverse(name, args=[bundle.pk])).status_code == 404
     item = bundle.items.first()
     assert client.post(reverse("sar_bundle_item_decide", args=[item.pk])).status_code == 404
+    url = reverse("sar_bundle_include_pending", args=[bundle.pk])
+    assert client.post(url, {"read": "on"}).status_code == 404
+    assert bundle.items.filter(decision="pending").exists()
     assert client.get(reverse("sar_bundle_start", args=[world["sar"].pk])).status_code == 404
     client.force_login(user_with_role(Role.COMMITTEE_MEMBER))
     assert client.get(reverse("sar_bundle_review", args=[bundle.pk])).status_code == 403
