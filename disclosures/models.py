@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from disclosures import policies
+from tmo.concurrency import VersionedModel
 from tmo.datamap import Category, LawfulBasis, PersonalData, Retention, WithheldFromSubject
 from tmo.fields import EncryptedCharField, EncryptedTextField
 
@@ -256,7 +257,7 @@ class DisclosureDecision(models.Model):
         )
 
 
-class DataSharingAgreement(models.Model):
+class DataSharingAgreement(VersionedModel):
     """A standing agreement to share named data with a partner for a purpose."""
 
     class Status(models.TextChoices):

@@ -20,6 +20,7 @@ from disclosures.models import DataSharingAgreement, InformationEnquiry, WorkOrd
 from records.models import Contractor, HouseholdMember, Marker, Person, Property, Tenancy
 from tmo import datamap
 from tmo.audit import record_access, record_event
+from tmo.concurrency import lock_current
 
 AGREEMENT_MANAGER_ROLES = frozenset({Role.SENIOR_OFFICER, Role.DATA_PROTECTION_LEAD})
 WORK_ORDER_ROLES = frozenset(
@@ -83,6 +84,9 @@ def agreement_save(
     if unknown:
         raise ValidationError({"data_items": "Choose data items from the list."})
     created = agreement is None
+    if not created:
+        # Refused (StaleEdit) when the page was drawn from an older version: tmo.concurrency.
+        lock_current(agreement)
     agreement = agreement or DataSharingAgreement()
     agreement.partner = partner.strip()
     agreement.purpose = purpose.strip()

@@ -2,6 +2,7 @@
 an agreement, and enquiries about repairs."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -18,6 +19,7 @@ from records.forms.people import GovukDateField
 from records.models import Contractor, Person, Property, Tenancy
 from records.policies import unshown_encrypted
 from records.views.common import paginate
+from tmo.concurrency import StaleEdit, add_version_field, stale_messages
 from tmo.forms import GovukFormMixin, run_service
 
 AGREEMENT_MANAGERS = sorted(sharing.AGREEMENT_MANAGER_ROLES)
@@ -223,22 +225,31 @@ def agreement_detail(request, pk):
 def _agreement_form_page(request, agreement):
     initial = AgreementForm.initial_for(agreement) if agreement else None
     form = AgreementForm(request.POST or None, initial=initial)
+    if agreement:
+        add_version_field(form, agreement)
+
+    def save(data):
+        if agreement:
+            # The version the page was drawn from: the service refuses if someone saved since.
+            agreement.drawn_version = data.pop("edit_version", None)
+        try:
+            return sharing.agreement_save(
+                saved_by=request.user,
+                agreement=agreement,
+                partner=data["partner"],
+                purpose=data["purpose"],
+                data_items=data["data_items"],
+                legal_basis=data["legal_basis"],
+                signed_on=data["signed_on"],
+                review_on=data["review_on"],
+                status=data["status"],
+                contractor=data["contractor"],
+            )
+        except StaleEdit as stale:
+            raise ValidationError(stale_messages(form, stale)) from stale
+
     saved = run_service(
-        request,
-        form,
-        lambda data: sharing.agreement_save(
-            saved_by=request.user,
-            agreement=agreement,
-            partner=data["partner"],
-            purpose=data["purpose"],
-            data_items=data["data_items"],
-            legal_basis=data["legal_basis"],
-            signed_on=data["signed_on"],
-            review_on=data["review_on"],
-            status=data["status"],
-            contractor=data["contractor"],
-        ),
-        success=lambda saved: "Agreement with %s saved." % saved.partner,
+        request, form, save, success=lambda saved: "Agreement with %s saved." % saved.partner
     )
     if saved:
         return redirect("agreement_detail", pk=saved.pk)
