@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tmo.concurrency import VersionedModel
 from tmo.datamap import Category, LawfulBasis, PersonalData, Retention
 
 __all__ = [
@@ -23,7 +24,7 @@ __all__ = [
 ]
 
 
-class RetentionRule(models.Model):
+class RetentionRule(VersionedModel):
     """How long one kind of record is kept, and what happens at the end of it."""
 
     class Action(models.TextChoices):

@@ -24,6 +24,7 @@ from access.dashboard import Panel, dashboard_panel
 from access.roles import Role, roles_of
 from tmo import datamap, retention
 from tmo.audit import record_event
+from tmo.concurrency import lock_current
 from tmo.retention_models import (
     DisposalCandidate,
     DisposalCertificate,
@@ -135,7 +136,9 @@ def update_rule(
     """Change one rule of the schedule. The audit entry names what changed, from what to what;
     everything that reads the schedule (the sweep, erasure, the published code) follows it."""
     _check_dpo(changed_by, "changes the retention schedule")
-    rule = RetentionRule.objects.select_for_update().get(pk=rule.pk)
+    # Refused (StaleEdit) when the page was drawn from an older version: tmo.concurrency.
+    lock_current(rule)
+    rule = RetentionRule.objects.get(pk=rule.pk)
     entry = entry_of(rule)
     if years is None or not 0 <= years <= MAX_YEARS:
         raise ValidationError({"years": "Enter a number of years from 0 to %d." % MAX_YEARS})

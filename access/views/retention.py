@@ -17,6 +17,7 @@ from access.reauth import PasswordConfirmationMixin
 from access.roles import Role, roles_of
 from access.services import retention as services
 from tmo import datamap, retention
+from tmo.concurrency import StaleEdit, add_version_field, stale_messages
 from tmo.forms import GovukFormMixin, add_service_error
 from tmo.retention_models import (
     DisposalCandidate,
@@ -207,9 +208,16 @@ def retention_rule_edit(request, pk):
         "notes": rule.notes,
     }
     form = RuleForm(request.POST or None, initial=initial, entry=entry)
+    add_version_field(form, rule)
     if request.method == "POST" and form.is_valid():
+        values = dict(form.cleaned_data)
+        # The version the page was drawn from: the service refuses if someone saved since.
+        rule.drawn_version = values.pop("edit_version", None)
         try:
-            services.update_rule(changed_by=request.user, rule=rule, **form.cleaned_data)
+            services.update_rule(changed_by=request.user, rule=rule, **values)
+        except StaleEdit as stale:
+            for message in stale_messages(form, stale):
+                form.add_error(None, message)
         except ValidationError as error:
             add_service_error(form, error)
         else:

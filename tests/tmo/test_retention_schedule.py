@@ -261,6 +261,40 @@ class TestPages:
         saved = rule(Document)
         assert (saved.years, saved.date_field, saved.changed_by) == (7, "uploaded_at", dpo)
 
+    @pytest.mark.assurance
+    def test_the_second_of_two_rule_edits_is_refused_and_told_what_the_first_saved(self, dpo):
+        from django.test import Client
+
+        from tests.assurance import record
+        from tests.records.test_faults import drawn_version
+        from tmo.concurrency import STALE_MESSAGE
+
+        first, second = Client(), Client()
+        first.force_login(dpo)
+        second.force_login(user_with_role(Role.DATA_PROTECTION_LEAD))
+        url = reverse("retention_rule_edit", args=[rule(Document).pk])
+        first_version = drawn_version(first.get(url).content.decode())
+        second_version = drawn_version(second.get(url).content.decode())
+
+        def values(version, years):
+            return {
+                "edit_version": version,
+                "years": str(years),
+                "after": "the document is uploaded",
+                "date_field": "uploaded_at",
+                "action": "delete",
+                "notes": "",
+            }
+
+        assert first.post(url, values(first_version, 7)).status_code == 302
+        refused = second.post(url, values(second_version, 2))
+        body = " ".join(refused.content.decode().split())
+        record("faults", scenarios=1, partial_states=int(rule(Document).years != 7))
+        assert refused.status_code == 200
+        assert STALE_MESSAGE.split(";")[0] in body
+        assert "They saved Years kept: 7" in body
+        assert rule(Document).years == 7 and rule(Document).changed_by == dpo
+
     def test_a_bad_form_shows_the_error_and_changes_nothing(self, client, dpo):
         client.force_login(dpo)
         url = reverse("retention_rule_edit", args=[rule(Document).pk])
