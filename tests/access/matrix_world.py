@@ -21,6 +21,18 @@ from tests.factories import (
 R = Role
 ALL_ROLES = list(Role)
 OWN, OTHER, UNASSIGNED = "own", "other", "unassigned"
+# The steps of a breach record, each a page of its own on the breach (access.views.breaches).
+BREACH_STEP_URLS = (
+    "breach_acknowledge",
+    "breach_edit",
+    "breach_people",
+    "breach_risk",
+    "breach_containment",
+    "breach_ico",
+    "breach_notify",
+    "breach_outcome",
+    "breach_close",
+)
 
 
 def _png() -> bytes:

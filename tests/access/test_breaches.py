@@ -24,6 +24,7 @@ from access.services import breaches as services
 from access.services import emergency as emergency_services
 from access.services import grants
 from records.models import Person
+from tests.access.matrix_world import BREACH_STEP_URLS
 from tests.factories import (
     EmergencyAccessFactory,
     PatchFactory,
@@ -38,17 +39,6 @@ CANARY = "CANARY-BREACH-WHAT-HAPPENED"
 AWARE = timezone.make_aware(datetime.datetime(2026, 3, 2, 9, 0))
 HOUR = datetime.timedelta(hours=1)
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-STEP_URLS = (
-    "breach_acknowledge",
-    "breach_edit",
-    "breach_people",
-    "breach_risk",
-    "breach_containment",
-    "breach_ico",
-    "breach_notify",
-    "breach_outcome",
-    "breach_close",
-)
 
 
 @pytest.fixture
@@ -710,7 +700,7 @@ def test_others_get_403_and_never_the_details(client, login_as, reporter, dpo, r
     breach = opened(reporter, dpo, summary=CANARY, now=timezone.now() - HOUR)
     login_as(role)
     urls = [reverse("breach_list"), reverse("breach_detail", args=[breach.pk])]
-    urls += [reverse(name, args=[breach.pk]) for name in STEP_URLS]
+    urls += [reverse(name, args=[breach.pk]) for name in BREACH_STEP_URLS]
     for url in urls:
         for response in (client.get(url), client.post(url, {"decision": "open"})):
             assert response.status_code == 403, url
@@ -725,7 +715,7 @@ def test_senior_officers_read_but_do_not_change(client, reporter, dpo, senior):
     client.force_login(senior)
     assert CANARY in client.get(reverse("breach_detail", args=[breach.pk])).content.decode()
     assert CANARY in client.get(reverse("breach_list")).content.decode()
-    for name in STEP_URLS:
+    for name in BREACH_STEP_URLS:
         assert client.get(reverse(name, args=[breach.pk])).status_code == 403
     response = client.post(reverse("breach_acknowledge", args=[breach.pk]), {"decision": "open"})
     assert response.status_code == 403
@@ -807,7 +797,7 @@ def test_the_emergency_review_links_the_breach_with_its_clock(client, dpo):
 def test_every_step_page_opens_for_the_dpo_with_the_clock(client, reporter, dpo):
     breach = opened(reporter, dpo, now=timezone.now() - HOUR)
     client.force_login(dpo)
-    for name in STEP_URLS:
+    for name in BREACH_STEP_URLS:
         response = client.get(reverse(name, args=[breach.pk]))
         assert response.status_code == 200, name
         assert "70 hours left" in response.content.decode(), name

@@ -28,6 +28,7 @@ from django.urls import reverse
 
 from access.roles import Role
 from tests.access.canary_world import CASES, NOT_PLANTED, build_canary_world, planted_in_clear
+from tests.access.matrix_world import BREACH_STEP_URLS
 from tests.access.test_matrix import ROUTES
 from tests.assurance import record
 from tests.urlwalk import all_routes
@@ -69,18 +70,7 @@ ROUTE_KINDS = {
     **dict.fromkeys(("meeting_copy_return", "meeting_copy_lost", "meeting_copy_print"), "copy"),
     "emergency_review_detail": "emergency",
     **dict.fromkeys(
-        (
-            "breach_detail",
-            "breach_acknowledge",
-            "breach_edit",
-            "breach_people",
-            "breach_risk",
-            "breach_containment",
-            "breach_ico",
-            "breach_notify",
-            "breach_outcome",
-            "breach_close",
-        ),
+        ("breach_detail", *BREACH_STEP_URLS),
         "breach",
     ),
     **dict.fromkeys(("dpia_detail", "dpia_edit", "dpia_sign_off"), "dpia"),

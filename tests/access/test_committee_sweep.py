@@ -15,7 +15,7 @@ from django.utils import timezone
 from access.models import CommitteeAccessRequest
 from access.roles import Role
 from access.services import grants
-from tests.access.matrix_world import OTHER, OWN, UNASSIGNED, build_world
+from tests.access.matrix_world import BREACH_STEP_URLS, OTHER, OWN, UNASSIGNED, build_world
 from tests.factories import (
     DataSharingAgreementFactory,
     DisclosureDecisionFactory,
@@ -133,6 +133,7 @@ def sweep(db):
             (
                 "sar_bundle_review",
                 "sar_bundle_review_complete",
+                "sar_bundle_include_pending",
                 "sar_bundle_sign_off",
                 "sar_bundle_progress",
                 "sar_bundle_retry",
@@ -171,18 +172,7 @@ def sweep(db):
         "access_review_decide": review.items.first().pk,
         "emergency_review_detail": emergency.pk,
         **dict.fromkeys(
-            (
-                "breach_detail",
-                "breach_acknowledge",
-                "breach_edit",
-                "breach_people",
-                "breach_risk",
-                "breach_containment",
-                "breach_ico",
-                "breach_notify",
-                "breach_outcome",
-                "breach_close",
-            ),
+            ("breach_detail", *BREACH_STEP_URLS),
             breach.pk,
         ),
         **dict.fromkeys(("dpia_detail", "dpia_edit", "dpia_sign_off"), assessment.pk),

@@ -11,7 +11,14 @@ import pytest
 from django.urls import reverse
 
 from access.roles import Role
-from tests.access.matrix_world import ALL_ROLES, OTHER, OWN, UNASSIGNED, build_world
+from tests.access.matrix_world import (
+    ALL_ROLES,
+    BREACH_STEP_URLS,
+    OTHER,
+    OWN,
+    UNASSIGNED,
+    build_world,
+)
 from tests.urlwalk import all_routes
 
 R = Role
@@ -190,18 +197,7 @@ COVERED_ELSEWHERE = {
     "meeting_copy_print": "tests/access/test_meetings.py",
     "emergency_review_detail": "tests/access/test_emergency.py",
     **dict.fromkeys(
-        (
-            "breach_detail",
-            "breach_acknowledge",
-            "breach_edit",
-            "breach_people",
-            "breach_risk",
-            "breach_containment",
-            "breach_ico",
-            "breach_notify",
-            "breach_outcome",
-            "breach_close",
-        ),
+        ("breach_detail", *BREACH_STEP_URLS),
         "tests/access/test_breaches.py",
     ),
     **dict.fromkeys(("dpia_detail", "dpia_edit", "dpia_sign_off"), "tests/access/test_dpia.py"),
