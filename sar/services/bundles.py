@@ -426,7 +426,7 @@ def build_finished(bundle: Bundle, *, storage_name: str, size: int, checksum: st
 def recover_stalled_builds(*, now=None) -> str:
     """Queue again every build whose worker stopped without finishing or failing it (killed,
     the machine restarted): its heartbeat is older than Bundle.STALE_AFTER. Whatever file it
-    wrote is deleted first; nothing of it was ever offered. Run daily and at worker start."""
+    wrote is deleted first; nothing of it was ever offered. Run by the daily jobs (tmo.daily)."""
     from sar.tasks import build_bundle
 
     now = now or timezone.now()
