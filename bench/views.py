@@ -3,9 +3,8 @@
 Each is the page it is measured beside with the safeguards taken out, so that a ratio shows what
 the safeguards cost: the same search without the access policy, the same person row without
 decryption or the access audit, the same person page without the policy or the access audit,
-and a bare page through the same middleware. They bypass the
-policies on purpose and must never be reachable on a live site (tests/bench checks they are not
-mounted under the normal settings).
+and a bare page through the same middleware. They bypass the policies on purpose and must never
+be reachable on a live site (tests/bench checks they are not mounted under the normal settings).
 """
 
 from django.http import HttpResponse
