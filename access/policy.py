@@ -119,18 +119,25 @@ def _once_per_request(key, compute):
     return cache[key]
 
 
+# What `_read_grants` returns a row for, in its third column.
+_EMERGENCY, _COMMITTEE, _GRANTED = 0, 1, 2
+
+
 def _live_grants(user) -> tuple[dict, dict]:
     """(emergency, committee): content type id -> ids of the rows the user holds that grant on."""
-    return _once_per_request(("grants", user.pk), lambda: _read_live_grants(user))
+    return _once_per_request(("grants", user.pk), lambda: _read_grants(user)[:2])
 
 
-def _read_live_grants(user) -> tuple[dict, dict]:
+def _read_grants(user, granted: tuple | None = None) -> tuple[dict, dict, set]:
+    """The user's live emergency accesses and committee grants, and where `granted` names a
+    (model, codename), their object permissions on that model: one query for all three, since
+    a page that reads a person needs all of them and a round trip costs more than the rows."""
     from access.models import CommitteeAccessRequest, CommitteeGrantItem, EmergencyAccess
 
     emergency = (
         EmergencyAccess.objects.filter(EmergencyAccess.live_filter(timezone.now()), user=user)
         .order_by()
-        .values_list("content_type_id", "object_id", Value(True))
+        .values_list("content_type_id", "object_id", Value(_EMERGENCY))
     )
     committee = (
         CommitteeGrantItem.objects.filter(
@@ -139,12 +146,18 @@ def _read_live_grants(user) -> tuple[dict, dict]:
             )
         )
         .order_by()
-        .values_list("content_type_id", "object_id", Value(False))
+        .values_list("content_type_id", "object_id", Value(_COMMITTEE))
     )
-    grants = {True: defaultdict(set), False: defaultdict(set)}
-    for content_type, object_id, is_emergency in emergency.union(committee, all=True):
-        grants[bool(is_emergency)][content_type].add(object_id)
-    return grants[True], grants[False]
+    parts = [committee]
+    if granted is not None:
+        parts += _granted_rows(*granted, user)
+    by_kind = {_EMERGENCY: defaultdict(set), _COMMITTEE: defaultdict(set), _GRANTED: set()}
+    for content_type, object_id, kind in emergency.union(*parts, all=True):
+        if kind == _GRANTED:
+            by_kind[_GRANTED].add(object_id)
+        else:
+            by_kind[kind][content_type].add(object_id)
+    return by_kind[_EMERGENCY], by_kind[_COMMITTEE], by_kind[_GRANTED]
 
 
 def _ids_q(ids: set) -> Q:
@@ -179,13 +192,57 @@ def rows_in(queryset, field: str = "pk", *, outer: str = "pk") -> Q:
     return Q(**{"%s__in" % outer: queryset.values(field)})
 
 
+# Set only by `about_one_person`: the one person whose linked rows are being read.
+_ONE_PERSON = contextvars.ContextVar("tmo_policy_one_person", default=None)
+
+
+@contextlib.contextmanager
+def about_one_person(person):
+    """Within this block, rows linked to people are scoped for this one person: whether the
+    person is in the user's working scope is settled once, and the rows are that person's if so,
+    none otherwise (grants on the rows themselves still add to it). A page about one person draws
+    four or five of their linked lists, and the same check as an EXISTS in each cost more to plan
+    than to run. It can only narrow a scope (another person's rows are left out), so a page that
+    forgot to filter by the person would show less, never more."""
+    token = _ONE_PERSON.set(person)
+    try:
+        yield
+    finally:
+        _ONE_PERSON.reset(token)
+
+
 def rows_of_people_in_scope(people_model, user, *, outer: str = "person") -> Q:
     """Rows whose `outer` person is in the user's working scope, each row checked on its own
     (linked records are read a person at a time, so the person's scope is never listed)."""
+    person = _ONE_PERSON.get()
+    if person is not None:
+        in_scope = _once_per_request(
+            ("person", people_model, user.pk, person.pk, _IGNORE_EMERGENCY.get(), roles_of(user)),
+            lambda: _person_in_scope(people_model, user, person),
+        )
+        return Q(**{outer: person.pk}) if in_scope else NOTHING
     return _once_per_request(
         ("people", people_model, user.pk, outer, _IGNORE_EMERGENCY.get(), roles_of(user)),
         lambda: _rows_of_people_in_scope(people_model, user, outer),
     )
+
+
+def _person_in_scope(people_model, user, person) -> bool:
+    """Whether the person is in the user's working scope. One fetched through the policy for
+    this user (`get_visible_or_404`) is, unless a committee grant made them visible, or an
+    emergency access that is being left out: visible_to is in_scope with those added."""
+    if (
+        getattr(person, "_fetched_visible_to", None) == user.pk
+        and type(people_model._default_manager.all()).visible_to is PolicyQuerySet.visible_to
+    ):
+        emergency, committee = _live_grants(user)
+        content_type = ContentType.objects.get_for_model(people_model).pk
+        if person.pk not in committee.get(content_type, ()) and not (
+            _IGNORE_EMERGENCY.get() and person.pk in emergency.get(content_type, ())
+        ):
+            return True
+    with row_by_row():
+        return people_model._default_manager.in_scope(user).filter(pk=person.pk).exists()
 
 
 def _rows_of_people_in_scope(people_model, user, outer: str) -> Q:
@@ -209,24 +266,30 @@ def _may_read(user) -> bool:
 def granted_scope(model, user, codename: str) -> Q:
     """Rows the user holds an object permission on, directly or through a group (guardian's
     direct foreign-key tables), never through a global permission."""
-    return _once_per_request(
-        ("granted", model, user.pk, codename),
-        lambda: _ids_q(set(_granted_ids(model, user, codename))),
-    )
+    key = ("granted", model, user.pk, codename)
+    cache = _REQUEST_CACHE.get()
+    if cache is not None and key not in cache and ("grants", user.pk) not in cache:
+        # The first policy of the request: read the live grants in the same query.
+        emergency, committee, ids = _read_grants(user, (model, codename))
+        cache[("grants", user.pk)] = (emergency, committee)
+        cache[key] = _ids_q(ids)
+    return _once_per_request(key, lambda: _ids_q(_read_grants(user, (model, codename))[2]))
 
 
-def _granted_ids(model, user, codename: str):
+def _granted_rows(model, codename: str, user) -> list:
+    """`_read_grants`' rows for the user's object permissions on `model`: theirs and their
+    groups'."""
     user_table = get_user_obj_perms_model(model)
     group_table = get_group_obj_perms_model(model)
+    content_type = ContentType.objects.get_for_model(model).pk
     direct = user_table.objects.filter(user=user, permission__codename=codename)
     through_groups = group_table.objects.filter(
         group__in=Group.objects.filter(user=user), permission__codename=codename
     )
-    return (
-        direct.order_by()
-        .values_list("content_object", flat=True)
-        .union(through_groups.order_by().values_list("content_object", flat=True))
-    )
+    return [
+        table.order_by().values_list(Value(content_type), "content_object", Value(_GRANTED))
+        for table in (direct, through_groups)
+    ]
 
 
 def committee_scope(model, user) -> Q:
@@ -246,6 +309,13 @@ def get_visible_or_404(queryset, user, **lookup):
     if isinstance(queryset, type) and issubclass(queryset, models.Model):
         queryset = queryset._default_manager.all()
     try:
-        return queryset.visible_to(user).get(**lookup)
+        # One row: its scope checked with index lookups for that row (row_by_row), not by
+        # building the set of every row the user may see.
+        with row_by_row():
+            visible = queryset.visible_to(user)
+        obj = visible.get(**lookup)
     except (queryset.model.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
+    # Read by `_person_in_scope`: this row passed this user's policy in this request.
+    obj._fetched_visible_to = user.pk
+    return obj

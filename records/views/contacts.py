@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
 from access.decorators import roles_required
-from access.policy import get_visible_or_404
+from access.policy import about_one_person, get_visible_or_404
 from access.roles import roles_of
 from records import services
 from records.forms.contacts import ContactRecordForm, TimelineFilterForm
@@ -22,9 +22,10 @@ def person_timeline(request, pk):
     )
     services.person_open(user=request.user, person=person)
     filters = TimelineFilterForm(request.GET or None)
+    with about_one_person(person):
+        contacts = ContactRecord.objects.visible_to(request.user)
     contacts = filters.apply(
-        ContactRecord.objects.visible_to(request.user)
-        .filter(person=person)
+        contacts.filter(person=person)
         .select_related("recorded_by", "tenancy")
         .prefetch_related("documents")
     )

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from access.decorators import roles_required
 from access.history import history_of
-from access.policy import get_visible_or_404
+from access.policy import about_one_person, get_visible_or_404
 from access.roles import STAFF_ROLES, Role, roles_of
 from records import services
 from records.forms.people import (
@@ -134,9 +134,13 @@ def person_edit(request, pk):
 def _render_person(request, person, confirm_form=None):
     user = request.user
     services.person_open(user=user, person=person)
-    context = person_page_context(
-        user, person, rows=lambda model: model.objects.visible_to(user), confirm_form=confirm_form
-    )
+    with about_one_person(person):
+        context = person_page_context(
+            user,
+            person,
+            rows=lambda model: model.objects.visible_to(user),
+            confirm_form=confirm_form,
+        )
     if context["equality_answers"] is not None:
         services.record_open(user=user, obj=context["equality_answers"])
     return render(request, "records/person_detail.html", context)

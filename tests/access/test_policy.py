@@ -1,5 +1,6 @@
 """The Person policy: which people each role sees, with no superuser or global-permission bypass."""
 
+import contextlib
 import datetime
 
 import pytest
@@ -9,8 +10,13 @@ from django.http import Http404
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from access.models import EmergencyAccess
-from access.policy import get_visible_or_404, policy_read_once
+from access.models import CommitteeAccessRequest, CommitteeGrantItem, EmergencyAccess
+from access.policy import (
+    about_one_person,
+    get_visible_or_404,
+    policy_read_once,
+    without_emergency_access,
+)
 from access.roles import Role
 from records.models import ContactRecord, Person, SensitiveInformation, StaffRecord, Tenancy
 from tests.factories import (
@@ -196,3 +202,107 @@ def test_outside_a_request_grants_are_read_at_every_call(world):
     assert visible(officer) == {world["own"], world["other"]}
     EmergencyAccess.objects.filter(pk=access.pk).update(expires_at=timezone.now())
     assert visible(officer) == {world["own"]}
+
+
+# --- one person's linked rows (the person page) ---------------------------------------------------
+
+
+def emergency_access(user, person):
+    return EmergencyAccess.objects.create(
+        user=user,
+        content_type=ContentType.objects.get_for_model(Person),
+        object_id=person.pk,
+        reason="Police at the door asking for the next of kin",
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
+
+
+def committee_grant(member, person):
+    grant = CommitteeAccessRequest.objects.create(
+        decision="Item 4: arrears case",
+        reason="The committee decides on possession proceedings.",
+        expires_at=timezone.now() + datetime.timedelta(hours=6),
+        status=CommitteeAccessRequest.Status.APPROVED,
+        requested_by=user_with_role(Role.HOUSING_OFFICER),
+        decided_by=user_with_role(Role.DATA_PROTECTION_LEAD),
+        decided_at=timezone.now(),
+    )
+    grant.members.add(member)
+    CommitteeGrantItem.objects.create(
+        request=grant,
+        content_type=ContentType.objects.get_for_model(Person),
+        object_id=person.pk,
+    )
+    return grant
+
+
+@pytest.mark.parametrize("read_once", [True, False], ids=["in a request", "outside one"])
+def test_about_one_person_lists_that_persons_rows_and_no_one_elses(world, read_once):
+    officer, own = world["officer"], world["own"]
+    neighbour = tenant_in_patch(world["patch"])
+    mine = ContactRecordFactory(person=own)
+    ContactRecordFactory(person=neighbour)
+    ContactRecordFactory(person=world["other"])
+    with policy_read_once() if read_once else contextlib.nullcontext():
+        fetched = get_visible_or_404(Person, officer, pk=own.pk)
+        with about_one_person(fetched):
+            # Not filtered by person on purpose: the scope alone must leave the others out.
+            assert list(ContactRecord.objects.visible_to(officer)) == [mine]
+        # A person handed in without the policy's fetch is asked about in the database.
+        with about_one_person(Person.objects.get(pk=world["other"].pk)):
+            assert not ContactRecord.objects.visible_to(officer).exists()
+        with about_one_person(Person.objects.get(pk=neighbour.pk)):
+            assert ContactRecord.objects.visible_to(officer).get().person == neighbour
+
+
+def test_about_one_person_fetched_for_someone_else_is_asked_again(world):
+    """The fetch vouches only for the user it was made for."""
+    own = world["own"]
+    ContactRecordFactory(person=own)
+    stranger = user_with_role(Role.HOUSING_OFFICER)
+    with policy_read_once():
+        fetched = get_visible_or_404(Person, world["officer"], pk=own.pk)
+        with about_one_person(fetched):
+            assert not ContactRecord.objects.visible_to(stranger).exists()
+
+
+def test_about_one_person_seen_by_committee_grant_shows_none_of_their_rows(world):
+    """A committee grant names the person alone: fetched through it, the person's linked rows stay
+    out of reach, as they do in every list."""
+    own = world["own"]
+    ContactRecordFactory(person=own)
+    member = user_with_role(Role.COMMITTEE_MEMBER)
+    committee_grant(member, own)
+    with policy_read_once():
+        fetched = get_visible_or_404(Person, member, pk=own.pk)
+        with about_one_person(fetched):
+            assert not ContactRecord.objects.visible_to(member).exists()
+    assert not ContactRecord.objects.visible_to(member).exists()
+
+
+def test_about_one_person_opened_in_an_emergency_follows_the_emergency_access(world):
+    other = world["other"]
+    record = ContactRecordFactory(person=other)
+    officer = world["officer"]
+    emergency_access(officer, other)
+    with policy_read_once():
+        fetched = get_visible_or_404(Person, officer, pk=other.pk)
+        with about_one_person(fetched):
+            assert list(ContactRecord.objects.visible_to(officer)) == [record]
+            with without_emergency_access():
+                assert not ContactRecord.objects.visible_to(officer).exists()
+
+
+def test_the_first_policy_of_a_request_reads_every_kind_of_grant_in_one_query(
+    world, django_assert_num_queries
+):
+    officer = world["officer"]
+    assign_perm("records.view_person", officer, world["unassigned"])
+    emergency_access(officer, world["other"])
+    everyone = {world["own"], world["unassigned"], world["other"]}
+    assert visible(officer) == everyone  # outside a request; warms the roles and compliance
+    with policy_read_once():
+        with django_assert_num_queries(2):  # the grants, then the people
+            assert visible(officer) == everyone
+        with django_assert_num_queries(1):
+            assert visible(officer) == everyone
