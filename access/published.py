@@ -98,7 +98,13 @@ def _covers_everything(scope: Q) -> bool:
     if scope.negated or len(scope.children) != 1 or not isinstance(scope.children[0], tuple):
         return False
     lookup, value = scope.children[0]
-    return lookup.endswith("__in") and isinstance(value, QuerySet) and not value.query.has_filters()
+    return (
+        lookup.endswith("__in")
+        and isinstance(value, QuerySet)
+        # A union of several sources (access.policy.rows_in_any) is read as their SQL.
+        and not value.query.combinator
+        and not value.query.has_filters()
+    )
 
 
 def _sql(queryset: PolicyQuerySet, scope: Q) -> str:

@@ -15,7 +15,13 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from access.policy import PolicyQuerySet, granted_scope, rows_in, rows_of_people_in_scope
+from access.policy import (
+    PolicyQuerySet,
+    granted_scope,
+    rows_in,
+    rows_in_any,
+    rows_of_people_in_scope,
+)
 from access.roles import Role, roles_of
 
 # Sensitive Person fields, and the roles whose work needs them. Anyone who may see the person sees
@@ -111,27 +117,30 @@ class PersonQuerySet(PolicyQuerySet):
             return Q()
         members = _model("HouseholdMember").objects
         applications = _model("HousingApplication").objects
-        query = granted_scope(self.model, user, "view_person")
+        # Where the role's people come from, as (rows, the field naming the person).
+        sources = []
         if Role.HOUSING_OFFICER in roles:
-            query |= rows_in(members.filter(tenancy__property__patch__officers=user), "person")
-            query |= rows_in(applications.filter(assigned_officer=user), "person")
+            sources.append((members.filter(tenancy__property__patch__officers=user), "person"))
+            sources.append((applications.filter(assigned_officer=user), "person"))
         if Role.REPAIRS_OFFICER in roles:
-            query |= rows_in(
-                members.filter(_current_tenancy(), tenancy__property__patch__officers=user),
-                "person",
+            sources.append(
+                (
+                    members.filter(_current_tenancy(), tenancy__property__patch__officers=user),
+                    "person",
+                )
             )
         if Role.FINANCE_OFFICER in roles:
-            query |= rows_in(members.all(), "person")
+            sources.append((members.all(), "person"))
         if Role.HR_OFFICER in roles:
-            query |= rows_in(_model("StaffRecord").objects.all(), "person")
-            query |= rows_in(_model("JobApplication").objects.all(), "person")
+            sources.append((_model("StaffRecord").objects.all(), "person"))
+            sources.append((_model("JobApplication").objects.all(), "person"))
         if Role.CONTRACTS_OFFICER in roles:
-            query |= rows_in(_model("ContractorContact").objects.all(), "person")
+            sources.append((_model("ContractorContact").objects.all(), "person"))
         if Role.SENIOR_OFFICER in roles:
-            query |= rows_in(members.all(), "person")
-            query |= rows_in(applications.all(), "person")
-            query |= rows_in(_model("PersonUserObjectPermission").objects.all(), "content_object")
-        return query
+            sources.append((members.all(), "person"))
+            sources.append((applications.all(), "person"))
+            sources.append((_model("PersonUserObjectPermission").objects.all(), "content_object"))
+        return granted_scope(self.model, user, "view_person") | rows_in_any(sources)
 
     def search(self, term: str):
         """Name or address words, or an exact NI number, email or phone through the blind indexes."""

@@ -15,6 +15,7 @@ from access.policy import (
     about_one_person,
     get_visible_or_404,
     policy_read_once,
+    row_by_row,
     without_emergency_access,
 )
 from access.roles import Role
@@ -202,6 +203,24 @@ def test_outside_a_request_grants_are_read_at_every_call(world):
     assert visible(officer) == {world["own"], world["other"]}
     EmergencyAccess.objects.filter(pk=access.pk).update(expires_at=timezone.now())
     assert visible(officer) == {world["own"]}
+
+
+def test_a_person_reached_two_ways_is_listed_once(world):
+    officer, own = world["officer"], world["own"]
+    HousingApplicationFactory(person=own, assigned_officer=officer)
+    assert list(Person.objects.visible_to(officer)) == [own]
+    assert list(Person.objects.visible_to(officer).search(own.last_name)) == [own]
+
+
+def test_a_roles_sources_of_people_are_one_union_in_a_list_and_checked_by_row_for_one(world):
+    """The shape PostgreSQL can join to a search: with an OR of two IN subqueries it read every
+    person on the register to find the few a search matched (docs/benchmarks.md)."""
+    officer = world["officer"]
+    listed = str(Person.objects.visible_to(officer).query)
+    assert listed.count(" IN (") == 1 and "UNION ALL" in listed and " OR " not in listed
+    with row_by_row():
+        one = str(Person.objects.visible_to(officer).query)
+    assert one.count("EXISTS") == 2 and "UNION" not in one
 
 
 # --- one person's linked rows (the person page) ---------------------------------------------------
