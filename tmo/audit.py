@@ -51,8 +51,10 @@ def record_access(*, user, obj) -> None:
     if entry is None or not entry.is_confidential:
         return
     # One transaction for the entry and its chain link (tmo.auditchain), even from a view
-    # running in autocommit, so that no committed entry is ever without its link.
-    with transaction.atomic():
+    # running in autocommit, so that no committed entry is ever without its link. No savepoint
+    # inside a caller's transaction: a failed audit write must fail the whole read, never be
+    # rolled back alone and caught.
+    with transaction.atomic(savepoint=False):
         accessed.send(sender=type(obj), instance=obj)
     logger.info("access %s %s by user %s", obj._meta.label, obj.pk, user.pk)
 

@@ -222,7 +222,9 @@ def append(entry, *, link_model=None, head_model=None, labels: Callable | None =
     else:
         label = labels(entry.content_type_id)
     using = using or "default"
-    with transaction.atomic(using=using):
+    # No savepoint within the entry's transaction: a link that cannot be written must undo the
+    # entry too, so a caller that caught the error could not commit an entry without its link.
+    with transaction.atomic(using=using, savepoint=False):
         head = head_model.objects.using(using).select_for_update().filter(pk=HEAD_PK).first()
         if head is None:
             # Only on an empty chain (or a test database just flushed): start from the last link.

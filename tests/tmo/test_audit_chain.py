@@ -455,3 +455,21 @@ def test_the_walk_reads_past_a_gap_longer_than_a_batch(history):
     assert not result.ok
     assert result.position == 3
     assert "position #3 is missing" in result.message
+
+
+# --- a failed link, and reading ahead ------------------------------------------------------------
+
+
+def test_a_caught_failure_to_link_an_access_spoils_the_whole_transaction(history, settings):
+    """No savepoint around the entry and its link: a caller that catches the error cannot go on
+    to commit the entry, or anything else, without its link."""
+    officer = user_with_role(Role.HOUSING_OFFICER)
+    entries = LogEntry.objects.count()
+    settings.AUDIT_CHAIN_KEYS = {}
+    with transaction.atomic():
+        with pytest.raises(auditchain.ChainKeyError):
+            record_access(user=officer, obj=history)
+        assert transaction.get_rollback()
+    settings.AUDIT_CHAIN_KEYS = {"test-1": "test-audit-chain-key"}
+    assert LogEntry.objects.count() == entries
+    assert verify().ok
