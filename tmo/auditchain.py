@@ -15,6 +15,8 @@ import hmac
 import ipaddress
 import json
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,7 +27,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -120,6 +122,8 @@ def canonical_json(value) -> str:
 def _timestamp(value) -> str | None:
     if value is None:
         return None
+    if value.__class__ is datetime.datetime and value.tzinfo is datetime.UTC:
+        return value.isoformat()  # as the database driver gives it: no conversion needed
     if isinstance(value, str):
         value = datetime.datetime.fromisoformat(value)
     if value.tzinfo is not None:
@@ -343,24 +347,21 @@ class _Link(NamedTuple):
     hash: str
     key_id: str
 
-    def where(self) -> dict:
-        return {"entry_id": self.entry_id, "position": self.position}
-
 
 class _LinkHasher:
-    """`link_hash` for a whole walk, from the entry's canonical text: the keys are read from
-    settings once, and each key's HMAC state is prepared once and copied per link."""
+    """`link_hash` for a whole walk, from the entry's canonical text, with each key read from
+    settings once and the HMAC computed in one call (hmac.digest) rather than through the
+    hmac module's Python object."""
 
     def __init__(self):
-        self._states: dict[str, object] = {}
+        self._keys: dict[str, bytes] = {}
 
     def __call__(self, *, content_json: str, prev_hash: str, position: int, key_id: str) -> str:
-        state = self._states.get(key_id)
-        if state is None:
-            state = self._states[key_id] = hmac.new(key_for(key_id), digestmod=hashlib.sha256)
-        mac = state.copy()
-        mac.update(("%s\n%d\n%s\n%s" % (FORMAT, position, prev_hash, content_json)).encode())
-        return mac.hexdigest()
+        key = self._keys.get(key_id)
+        if key is None:
+            key = self._keys[key_id] = key_for(key_id)
+        message = "%s\n%d\n%s\n%s" % (FORMAT, position, prev_hash, content_json)
+        return hmac.digest(key, message.encode(), "sha256").hex()
 
 
 def _stored_json(value):
@@ -526,7 +527,7 @@ def _entry_rows(entries):
     return entries.order_by().annotate(**texts).values_list(*columns)
 
 
-def _links_upto(last_position: int, batch_size: int) -> Iterator[tuple[list[_Link], dict]]:
+def _links_upto(last_position: int, batch_size: int) -> Iterator[tuple[list[tuple], dict]]:
     """The links up to a position in order, a batch at a time so that memory stays bounded, each
     batch with its entries' rows (`_entry_rows`) by id. The entries are selected by the batch's
     position range in the database, rather than by a list of a thousand ids."""
@@ -536,22 +537,67 @@ def _links_upto(last_position: int, batch_size: int) -> Iterator[tuple[list[_Lin
 
     after = 0
     while True:
-        batch = [
-            _Link(*row)
-            for row in AuditChainLink.objects.filter(
-                position__gt=after, position__lte=last_position
-            )
+        # Plain tuples in _Link's order: a named tuple for each of a million links costs more
+        # than reading them.
+        batch = list(
+            AuditChainLink.objects.filter(position__gt=after, position__lte=last_position)
             .order_by("position")
             .values_list(*_Link._fields)[:batch_size]
-        ]
+        )
         if not batch:
             return
         in_batch = AuditChainLink.objects.filter(
-            position__gt=after, position__lte=batch[-1].position
+            position__gt=after, position__lte=batch[-1][0]
         ).values("entry_id")
         rows = {row[0]: row for row in _entry_rows(LogEntry.objects.filter(id__in=in_batch))}
         yield batch, rows
-        after = batch[-1].position
+        after = batch[-1][0]
+
+
+_READ_AHEAD_DONE = object()
+
+
+def _read_ahead(batches: Iterator, *, depth: int = 2) -> Iterator:
+    """`batches`, read on a thread of its own (with its own database connection) up to `depth`
+    batches ahead of the caller, so that the database's time and the hashing's overlap: they
+    were a third and two thirds of a walk done in turn. Only outside a transaction, where another
+    connection sees the same rows as this one."""
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def read():
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+            put(_READ_AHEAD_DONE)
+        except BaseException as error:  # handed to the caller, which raises it
+            put(error)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    reader = threading.Thread(target=read, name="audit-chain-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is _READ_AHEAD_DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _walk(head_position: int, batch_size: int, labels, on_link=None) -> tuple[int, str]:
@@ -569,27 +615,32 @@ def _walk_links(head_position: int, batch_size: int, labels, on_link) -> tuple[i
     expected_position, expected_prev = 1, GENESIS_HASH
     hasher = _LinkHasher()
     label_json: dict[int, str] = {}
-    for batch, rows in _links_upto(head_position, batch_size):
-        for link in batch:
-            if link.position != expected_position:
+    batches = _links_upto(head_position, batch_size)
+    if not connection.in_atomic_block:
+        batches = _read_ahead(batches)
+    for batch, rows in batches:
+        for position, entry_id, prev_hash, link_hash_, key_id in batch:
+            if position != expected_position:
                 raise _Broken(
                     "position #%d is missing (link #%d for entry %d follows #%d): entries or "
                     "links were deleted"
-                    % (expected_position, link.position, link.entry_id, expected_position - 1),
-                    entry_id=link.entry_id,
+                    % (expected_position, position, entry_id, expected_position - 1),
+                    entry_id=entry_id,
                     position=expected_position,
                 )
-            if link.prev_hash != expected_prev:
+            if prev_hash != expected_prev:
                 raise _Broken(
                     "entry %d at #%d does not follow the entry before it (links reordered or "
-                    "rewritten)" % (link.entry_id, link.position),
-                    **link.where(),
+                    "rewritten)" % (entry_id, position),
+                    entry_id=entry_id,
+                    position=position,
                 )
-            row = rows.get(link.entry_id)
+            row = rows.get(entry_id)
             if row is None:
                 raise _Broken(
-                    "entry %d at #%d has been deleted" % (link.entry_id, link.position),
-                    **link.where(),
+                    "entry %d at #%d has been deleted" % (entry_id, position),
+                    entry_id=entry_id,
+                    position=position,
                 )
             content_type_id = row[1]
             if content_type_id not in label_json:
@@ -597,25 +648,30 @@ def _walk_links(head_position: int, batch_size: int, labels, on_link) -> tuple[i
             try:
                 digest = hasher(
                     content_json=_stored_entry_json(row, label_json[content_type_id]),
-                    prev_hash=link.prev_hash,
-                    position=link.position,
-                    key_id=link.key_id,
+                    prev_hash=prev_hash,
+                    position=position,
+                    key_id=key_id,
                 )
             except ChainKeyError:
                 raise _Broken(
                     "entry %d at #%d was signed with key %r, which is not configured"
-                    % (link.entry_id, link.position, link.key_id),
-                    **link.where(),
+                    % (entry_id, position, key_id),
+                    entry_id=entry_id,
+                    position=position,
                 ) from None
-            if not hmac.compare_digest(digest, link.hash):
+            if not hmac.compare_digest(digest, link_hash_):
                 raise _Broken(
                     "entry %d at #%d does not match its hash: its content was changed, or it was "
-                    "swapped with another entry" % (link.entry_id, link.position),
-                    **link.where(),
+                    "swapped with another entry" % (entry_id, position),
+                    entry_id=entry_id,
+                    position=position,
                 )
             if on_link is not None:
-                on_link(link, _stored_entry_content(row, labels))
-            expected_position, expected_prev = link.position + 1, link.hash
+                on_link(
+                    _Link(position, entry_id, prev_hash, link_hash_, key_id),
+                    _stored_entry_content(row, labels),
+                )
+            expected_position, expected_prev = position + 1, link_hash_
     return expected_position - 1, expected_prev
 
 

@@ -473,3 +473,38 @@ def test_a_caught_failure_to_link_an_access_spoils_the_whole_transaction(history
     settings.AUDIT_CHAIN_KEYS = {"test-1": "test-audit-chain-key"}
     assert LogEntry.objects.count() == entries
     assert verify().ok
+
+
+def read_ahead_threads():
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "audit-chain-read-ahead"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_batches_are_read_on_a_thread_of_their_own(history):
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(6):
+        record_event(actor=None, obj=history, event="more")
+    with CaptureQueriesContext(connection) as queries:
+        result = verify(batch_size=2)
+    assert result.ok, result.message
+    assert result.count == LogEntry.objects.count()
+    # This connection read the head and looked for unlinked entries; the batches came from the
+    # reader's own connection, which is closed again.
+    assert not any("prev_hash" in query["sql"] for query in queries.captured_queries)
+    assert not read_ahead_threads()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reading_ahead_stops_at_the_first_broken_link(history):
+    sqlite_only()
+    for _ in range(6):
+        record_event(actor=None, obj=history, event="more")
+    changed = entry_at(3)
+    LogEntry.objects.filter(pk=changed.pk).update(object_repr="Someone else")
+    result = verify(batch_size=2)
+    assert not result.ok
+    assert (result.position, result.entry_id) == (3, changed.pk)
+    assert not read_ahead_threads()
