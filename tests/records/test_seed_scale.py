@@ -55,6 +55,18 @@ def test_reports_progress_and_the_rows_written(seeded):
     assert "housing01-housing02" in seeded
 
 
+def test_gathers_planner_statistics_for_what_it_wrote(seeded):
+    assert "planner statistics gathered" in seeded
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE relname = %s",
+                [ContactRecord._meta.db_table],
+            )
+            # -1 until a table is first analysed (PostgreSQL 14 and later).
+            assert cursor.fetchone()[0] == ContactRecord.objects.count()
+
+
 def test_counts_scale_with_the_homes(seeded):
     assert Property.objects.count() == HOMES
     assert HOMES * 1.3 <= Tenancy.objects.count() <= HOMES * 2.1
