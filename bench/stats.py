@@ -142,8 +142,14 @@ def _meta_lines(meta: dict) -> list[str]:
             machine.get("os", "?"),
             machine.get("postgresql", "?"),
         ),
-        "- data: %s (%s)"
-        % (meta.get("seed", "?"), ", ".join("%s %s" % (v, k) for k, v in data.items()) or "?"),
+        "- data: %s (%s)%s"
+        % (
+            meta.get("seed", "?"),
+            ", ".join("%s %s" % (v, k) for k, v in data.items()) or "?",
+            ""
+            if meta.get("vacuum_seconds") is None
+            else "; vacuumed and analysed before measuring (%s s)" % meta["vacuum_seconds"],
+        ),
         "- served by gunicorn, %s workers, on 127.0.0.1; load by locust, %s users for %s s"
         % (meta.get("workers", "?"), meta.get("users", "?"), meta.get("duration", "?")),
     ]

@@ -19,6 +19,7 @@ SAMPLE_RESULTS = {
         "machine": {"cpu": "Test CPU", "cpus": 2, "memory_gb": 4.0, "os": "Linux"},
         "seed": "seed_scale --homes 500",
         "data": {"people": 1200},
+        "vacuum_seconds": 12.5,
         "workers": 4,
         "users": 50,
         "duration": 60,
@@ -133,7 +134,7 @@ def test_the_results_page_names_the_machine_and_the_data_before_the_table():
     page = stats.results_markdown(SAMPLE_RESULTS)
     assert page.startswith("# Benchmark results\n")
     assert "Test CPU, 2 CPUs, 4.0 GB memory" in page
-    assert "seed_scale --homes 500 (1200 people)" in page
+    assert "seed_scale --homes 500 (1200 people); vacuumed and analysed before measuring" in page
     assert "\n\n| what | figure | goal | result |" in page
 
 
