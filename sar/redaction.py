@@ -60,7 +60,7 @@ class Register:
         self.known: dict[tuple[str, str], bool] = {}  # (kind, normalised) -> mandatory
         self.own: set[tuple[str, str]] = set()
         self.own_terms: set[str] = set()
-        self._index: dict[str, list[tuple[str, str, bool]]] | None = None
+        self._index: dict[str, list[int]] | None = None
         self._add_requester(requester)
         others = Person.objects.exclude(pk=requester.pk)
         today = timezone.localdate()
@@ -166,16 +166,18 @@ class Register:
         if key not in self.own or mandatory:
             self.known[key] = self.known.get(key, False) or mandatory
 
-    def _term_index(self) -> dict[str, list[tuple[str, str, bool]]]:
-        """Terms by their first word, so a text is searched in one pass over its words rather
-        than once per term (a register holds a hundred thousand terms)."""
+    def _term_index(self) -> dict[str, list[int]]:
+        """The lengths of the terms that start with each first word, so a text is searched in
+        one pass over its words, trying at each word only the lengths a term starting with it
+        has, rather than once per term (a register holds a hundred thousand terms, and some
+        7,000 of them start with "flat")."""
         if self._index is None:
-            self._index = {}
-            for term, (kind, mandatory) in self.terms.items():
+            lengths: dict[str, set[int]] = {}
+            for term in self.terms:
                 first = WORD.match(term)
                 # A term not starting with a word character is keyed by "" and tried everywhere.
-                key = first.group() if first else ""
-                self._index.setdefault(key, []).append((term, kind, mandatory))
+                lengths.setdefault(first.group() if first else "", set()).add(len(term))
+            self._index = {word: sorted(found) for word, found in lengths.items()}
         return self._index
 
     def _term_matches(self, text: str):
@@ -190,12 +192,17 @@ class Register:
             return
         starts = [(m.start(), m.group()) for m in WORD.finditer(lowered)]
         if "" in index:
-            starts += [(i, "") for i in range(len(text)) if i == 0 or not WORD.match(text[i - 1])]
+            starts += [
+                (i, "")
+                for i in range(len(text))
+                if (i == 0 or not WORD.match(text[i - 1])) and not WORD.match(text, i)
+            ]
         for start, word in starts:
-            for term, kind, mandatory in index.get(word, ()):
-                end = start + len(term)
-                if lowered[start:end] == term and not WORD.match(text, end):
-                    yield start, end, kind, mandatory
+            for length in index.get(word, ()):
+                end = start + length
+                found = self.terms.get(lowered[start:end])
+                if found is not None and not WORD.match(text, end):
+                    yield start, end, *found
 
     def propose(self, field_name: str, text: str) -> list[Proposal]:
         found: list[Proposal] = []

@@ -95,6 +95,21 @@ def test_the_word_index_finds_exactly_what_a_regex_per_term_finds(db, patch):
         assert set(register._term_matches(text)) == _by_regex(register, text), text
 
 
+def test_terms_sharing_a_first_word_are_told_apart_by_length(db, patch):
+    """Thousands of homes start "Flat": each is tried by length at a "flat", not one by one."""
+    requester = tenant_in_patch(patch)
+    for line in ("Flat 1 Acorn House", "Flat 12 Acorn House", "Flat 2", "Flat 1 Birch Court"):
+        PropertyFactory(address_line_1=line)
+    register = redaction.Register(requester)
+    text = "Seen at flat 12 Acorn House, then Flat 2, then FLAT 1 BIRCH COURT; flat 21 is unknown."
+    assert set(register._term_matches(text)) == _by_regex(register, text)
+    assert {p.text for p in register.propose("notes", text)} >= {
+        "flat 12 Acorn House",
+        "Flat 2",
+        "FLAT 1 BIRCH COURT",
+    }
+
+
 def test_a_stranger_s_contact_details_are_caught_by_pattern_without_decrypting_them(db, patch):
     requester = tenant_in_patch(patch)
     PersonFactory(phone="07700 900432", email="someone@mail.example", ni_number="QQ445566B")
