@@ -621,3 +621,19 @@ class EqualityMonitoringFactory(factory.django.DjangoModelFactory):
     disability = models.EqualityMonitoring.Disability.NO
     religion = models.EqualityMonitoring.Religion.PREFER_NOT_TO_SAY
     sexual_orientation = models.EqualityMonitoring.SexualOrientation.PREFER_NOT_TO_SAY
+
+
+class LiveCommitteeGrantFactory(factory.django.DjangoModelFactory):
+    """A committee access request approved by the data protection lead and live for six hours;
+    add members and items to it."""
+
+    class Meta:
+        model = "access.CommitteeAccessRequest"
+
+    decision = "Item 4: arrears case"
+    reason = "The committee decides on possession proceedings."
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(hours=6))
+    status = "approved"
+    requested_by = factory.LazyFunction(lambda: user_with_role(Role.HOUSING_OFFICER))
+    decided_by = factory.LazyFunction(lambda: user_with_role(Role.DATA_PROTECTION_LEAD))
+    decided_at = factory.LazyFunction(timezone.now)

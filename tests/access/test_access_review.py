@@ -18,6 +18,7 @@ from access.services import compliance as services
 from records.models import PersonUserObjectPermission
 from tests.factories import (
     EmergencyAccessFactory,
+    LiveCommitteeGrantFactory,
     PersonFactory,
     UserFactory,
     tenant_in_patch,
@@ -36,15 +37,7 @@ def dpo():
 @pytest.fixture
 def live_grant(dpo):
     member = user_with_role(Role.COMMITTEE_MEMBER, first_name="Cora", last_name="Member")
-    grant = CommitteeAccessRequest.objects.create(
-        decision="Item 4: arrears case",
-        reason="The committee decides on possession proceedings.",
-        expires_at=timezone.now() + datetime.timedelta(hours=6),
-        status=CommitteeAccessRequest.Status.APPROVED,
-        requested_by=user_with_role(Role.HOUSING_OFFICER),
-        decided_by=dpo,
-        decided_at=timezone.now(),
-    )
+    grant = LiveCommitteeGrantFactory(decided_by=dpo)
     grant.members.add(member)
     return grant
 

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from access.models import CommitteeAccessRequest, CommitteeGrantItem, EmergencyAccess
+from access.models import CommitteeGrantItem, EmergencyAccess
 from access.policy import (
     about_one_person,
     get_visible_or_404,
@@ -25,6 +25,7 @@ from tests.factories import (
     ContractorContactFactory,
     HousingApplicationFactory,
     JobApplicationFactory,
+    LiveCommitteeGrantFactory,
     PatchFactory,
     PersonFactory,
     SensitiveInformationFactory,
@@ -240,15 +241,7 @@ def emergency_access(user, person):
 
 
 def committee_grant(member, person):
-    grant = CommitteeAccessRequest.objects.create(
-        decision="Item 4: arrears case",
-        reason="The committee decides on possession proceedings.",
-        expires_at=timezone.now() + datetime.timedelta(hours=6),
-        status=CommitteeAccessRequest.Status.APPROVED,
-        requested_by=user_with_role(Role.HOUSING_OFFICER),
-        decided_by=user_with_role(Role.DATA_PROTECTION_LEAD),
-        decided_at=timezone.now(),
-    )
+    grant = LiveCommitteeGrantFactory()
     grant.members.add(member)
     CommitteeGrantItem.objects.create(
         request=grant,
