@@ -23,6 +23,7 @@ from records.models import ContactRecord, Person, SensitiveInformation, StaffRec
 from tests.factories import (
     ContactRecordFactory,
     ContractorContactFactory,
+    EmergencyAccessFactory,
     HousingApplicationFactory,
     JobApplicationFactory,
     LiveCommitteeGrantFactory,
@@ -230,16 +231,6 @@ def test_a_roles_sources_of_people_are_one_union_in_a_list_and_checked_by_row_fo
 # --- one person's linked rows (the person page) ---------------------------------------------------
 
 
-def emergency_access(user, person):
-    return EmergencyAccess.objects.create(
-        user=user,
-        content_type=ContentType.objects.get_for_model(Person),
-        object_id=person.pk,
-        reason="Police at the door asking for the next of kin",
-        expires_at=timezone.now() + datetime.timedelta(hours=1),
-    )
-
-
 def committee_grant(member, person):
     grant = LiveCommitteeGrantFactory()
     grant.members.add(member)
@@ -299,7 +290,7 @@ def test_about_one_person_opened_in_an_emergency_follows_the_emergency_access(wo
     other = world["other"]
     record = ContactRecordFactory(person=other)
     officer = world["officer"]
-    emergency_access(officer, other)
+    EmergencyAccessFactory(user=officer, target=other)
     with policy_read_once():
         fetched = get_visible_or_404(Person, officer, pk=other.pk)
         with about_one_person(fetched):
@@ -313,7 +304,7 @@ def test_the_first_policy_of_a_request_reads_every_kind_of_grant_in_one_query(
 ):
     officer = world["officer"]
     assign_perm("records.view_person", officer, world["unassigned"])
-    emergency_access(officer, world["other"])
+    EmergencyAccessFactory(user=officer, target=world["other"])
     everyone = {world["own"], world["unassigned"], world["other"]}
     assert visible(officer) == everyone  # outside a request; warms the roles and compliance
     with policy_read_once():
