@@ -4,7 +4,7 @@ WeasyPrint lays out one document in one thread, and its memory grows with the do
 access bundle of thousands of records is therefore cut into parts, each laid out on its own, on
 as many processes as settings.PDF_LAYOUT_WORKERS allows, and joined with pypdf. A part does not
 know on which page it starts until the parts before it are laid out, so the page numbers are
-stamped on afterwards, which also lets every page say how many there are.
+written on afterwards, which also lets every page say how many there are.
 
 This module imports nothing of the project's, so that layout processes start light.
 """
@@ -13,13 +13,15 @@ import io
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
-# The page the parts are laid out on; the stamp must match it.
-PAGE_NUMBER_HTML = """<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><style>
-@page { size: A4; margin: 25mm 20mm;
-  @bottom-center { content: "Page " counter(page) " of " counter(pages);
-    font-family: "DejaVu Sans", sans-serif; font-size: 9pt; } }
-div { page-break-after: always; }
-</style></head><body>%s</body></html>"""
+# "Page N of M" is written straight into each page's drawing in Helvetica, a font every PDF reader
+# has, so nothing is embedded. Laying out a numbered blank page per page with WeasyPrint and
+# merging it on took 2.5 s of a 356-page bundle's 12.
+PAGE_NUMBER_FONT = "/TmoPageNumber"
+PAGE_NUMBER_SIZE = 9
+# Points above the foot of the page: inside the 25 mm bottom margin the parts are laid out with.
+PAGE_NUMBER_BASELINE = 32
+# Helvetica's advance widths, in thousandths of the font size; every digit is 556.
+HELVETICA_WIDTHS = {"P": 667, "a": 556, "g": 556, "e": 556, "o": 556, "f": 278, " ": 278}
 
 
 def html_to_pdf(html: str) -> bytes:
@@ -42,19 +44,61 @@ def lay_out(parts: list[str], *, workers: int = 1) -> list[bytes]:
 
 
 def join_numbered(pdfs: list[bytes], *, title: str) -> bytes:
-    """One PDF of the parts in order, every page stamped "Page N of M"."""
+    """One PDF of the parts in order, every page stamped "Page N of M" at its foot."""
     from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
 
     writer = PdfWriter()
     for pdf in pdfs:
         writer.append(PdfReader(io.BytesIO(pdf)))
     total = len(writer.pages)
-    stamps = PdfReader(io.BytesIO(html_to_pdf(PAGE_NUMBER_HTML % ("<div></div>" * total))))
-    for page, stamp in zip(writer.pages, stamps.pages, strict=True):
-        page.merge_page(stamp)
-        # Merging leaves the page's content uncompressed: seven times the size otherwise.
-        page.compress_content_streams()
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+        }
+    )
+    # A page's own drawing may leave its coordinates transformed (WeasyPrint's does), so it is
+    # wrapped in a saved graphics state, restored before the number is drawn.
+    save = writer._add_object(_stream(b"q\n"))
+    for number, page in enumerate(writer.pages, start=1):
+        resources = page.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
+        fonts = resources.setdefault(NameObject("/Font"), DictionaryObject()).get_object()
+        fonts[NameObject(PAGE_NUMBER_FONT)] = font
+        contents = page.get(NameObject("/Contents"))
+        drawing = [] if contents is None else contents.get_object()
+        if not isinstance(drawing, ArrayObject):
+            drawing = [contents]
+        number_text = _page_number(page, "Page %d of %d" % (number, total))
+        page[NameObject("/Contents")] = ArrayObject(
+            [save, *drawing, writer._add_object(_stream(number_text))]
+        )
     writer.add_metadata({"/Title": title})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _page_number(page, text: str) -> bytes:
+    """The drawing of `text` centred at the foot of `page`, after restoring its graphics state."""
+    width = sum(HELVETICA_WIDTHS.get(char, 556) for char in text) * PAGE_NUMBER_SIZE / 1000
+    box = page.mediabox
+    x = float(box.left) + (float(box.width) - width) / 2
+    y = float(box.bottom) + PAGE_NUMBER_BASELINE
+    return b"Q\nq\n0 g\nBT\n%s %d Tf\n%.2f %.2f Td\n(%s) Tj\nET\nQ\n" % (
+        PAGE_NUMBER_FONT.encode(),
+        PAGE_NUMBER_SIZE,
+        x,
+        y,
+        text.encode("ascii"),
+    )
+
+
+def _stream(data: bytes):
+    from pypdf.generic import DecodedStreamObject
+
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    return stream
