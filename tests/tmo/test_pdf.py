@@ -1,6 +1,7 @@
 """Long PDFs laid out in parts on several processes, joined in order and numbered."""
 
 import io
+import logging
 
 from pypdf import PdfReader
 
@@ -100,3 +101,9 @@ def test_the_page_number_is_centred_at_the_foot_and_leaves_the_page_where_it_was
         assert abs(x + 9 * 0.5 * len(text) / 2 - float(page.mediabox.width) / 2) < 5
         # Below the 25 mm margin the text stops at, and on the page.
         assert 10 < y < 25 / 25.4 * 72
+
+
+def test_laying_out_a_pdf_does_not_log_every_page(caplog):
+    with caplog.at_level(logging.INFO):
+        pdf.html_to_pdf(parts(3)[2])
+    assert [record for record in caplog.records if record.name.startswith("weasyprint")] == []

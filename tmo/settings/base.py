@@ -240,4 +240,6 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs each step and each page at INFO: seven hundred lines for one heavy bundle.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
