@@ -130,6 +130,16 @@ def _live_grants(user) -> tuple[dict, dict]:
     return _once_per_request(("grants", user.pk), lambda: _read_grants(user)[:2])
 
 
+def holds_live_emergency_access(user) -> bool | None:
+    """Whether the user holds a live emergency access, where this request has already read their
+    grants (a page that read a protected model); None where it has not. Lets the emergency
+    banner, on every page, skip its own query on the pages that have just answered it."""
+    cache = _REQUEST_CACHE.get()
+    if not cache or ("grants", user.pk) not in cache:
+        return None
+    return any(cache[("grants", user.pk)][0].values())
+
+
 def _read_grants(user, granted: tuple | None = None) -> tuple[dict, dict, set]:
     """The user's live emergency accesses and committee grants, and where `granted` names a
     (model, codename), their object permissions on that model: one query for all three, since

@@ -18,7 +18,7 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 
-from access import compliance
+from access import compliance, policy
 from access.dashboard import Panel, dashboard_panel
 from access.models import Breach, EmergencyAccess, EmergencyAccessAttempt
 from access.models.emergency import EMERGENCY_ACCESS_DURATION
@@ -327,6 +327,8 @@ def emergency_review_panel(user) -> Panel | None:
 def live_emergency_accesses(user) -> list[EmergencyAccess]:
     """The user's own live emergency accesses, with the records they opened."""
     if not roles_of(user) & STAFF_ROLES or not compliance.may_read_records(user):
+        return []
+    if policy.holds_live_emergency_access(user) is False:
         return []
     return list(
         EmergencyAccess.objects.filter(EmergencyAccess.live_filter(), user=user)

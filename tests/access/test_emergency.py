@@ -10,6 +10,8 @@ import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -395,18 +397,38 @@ def test_review_list_queries_do_not_grow(client, dpo, queries_do_not_grow):
 
 
 def test_every_page_reminds_the_user_while_the_access_lasts(
-    officer_client, signed_in_officer, stranger
+    officer_client, signed_in_officer, stranger, patch
 ):
     access = EmergencyAccessFactory(user=signed_in_officer, target=stranger)
     until = timezone.localtime(access.expires_at).strftime("%H:%M")
     reminder = "You are using emergency access to %s until %s." % (stranger, until)
-    for url in (_person_url(stranger), reverse("person_search"), reverse("tenancy_list")):
+    urls = (
+        _person_url(stranger),
+        # A page about someone in the officer's own patch reads the grants for its policy, and
+        # the banner answers from that read.
+        _person_url(tenant_in_patch(patch)),
+        reverse("person_search") + "?q=Elsewhereton",
+        reverse("person_search"),
+        reverse("tenancy_list"),
+    )
+    for url in urls:
         assert reminder in officer_client.get(url).content.decode(), url
     access.expires_at = timezone.now() - datetime.timedelta(seconds=1)
     access.save()
     assert (
         "emergency access to" not in officer_client.get(reverse("person_search")).content.decode()
     )
+
+
+def test_a_page_that_read_the_grants_does_not_ask_again_for_the_banner(officer_client, patch):
+    url = _person_url(tenant_in_patch(patch))
+    officer_client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = officer_client.get(url)
+    assert "emergency access to" not in response.content.decode()
+    reads = [query["sql"] for query in queries if "access_emergencyaccess" in query["sql"]]
+    # Once, in the policy's read of every grant; not again for the banner.
+    assert len(reads) == 1 and "UNION" in reads[0]
 
 
 def test_an_action_the_page_never_offers_is_refused_and_nothing_changes(
