@@ -68,8 +68,11 @@ def join_numbered(pdfs: list[bytes], *, title: str) -> bytes:
         fonts = resources.setdefault(NameObject("/Font"), DictionaryObject()).get_object()
         fonts[NameObject(PAGE_NUMBER_FONT)] = font
         contents = page.get(NameObject("/Contents"))
-        drawing = [] if contents is None else contents.get_object()
-        if not isinstance(drawing, ArrayObject):
+        if contents is None:  # a blank page draws nothing
+            drawing = []
+        elif isinstance(contents.get_object(), ArrayObject):
+            drawing = list(contents.get_object())
+        else:
             drawing = [contents]
         number_text = _page_number(page, "Page %d of %d" % (number, total))
         page[NameObject("/Contents")] = ArrayObject(

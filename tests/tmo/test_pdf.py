@@ -103,6 +103,19 @@ def test_the_page_number_is_centred_at_the_foot_and_leaves_the_page_where_it_was
         assert 10 < y < 25 / 25.4 * 72
 
 
+def test_a_blank_page_with_no_drawing_of_its_own_is_numbered_too():
+    from pypdf import PdfWriter
+
+    blank = PdfWriter()
+    blank.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    blank.write(out)
+    laid_out = pdf.lay_out(parts(1), workers=1)
+    joined = PdfReader(io.BytesIO(pdf.join_numbered([*laid_out, out.getvalue()], title="X")))
+    assert [drawn_text(page)[-1][1] for page in joined.pages] == [32.0, 32.0]
+    assert joined.pages[1].extract_text() == "Page 2 of 2"
+
+
 def test_laying_out_a_pdf_does_not_log_every_page(caplog):
     with caplog.at_level(logging.INFO):
         pdf.html_to_pdf(parts(3)[2])
