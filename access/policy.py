@@ -125,9 +125,15 @@ def _once_per_request(key, compute):
 _EMERGENCY, _COMMITTEE, _GRANTED = 0, 1, 2
 
 
+def _grants_key(user) -> tuple:
+    """Where the request cache keeps the user's (emergency, committee) grants, which
+    `_live_grants`, `granted_scope` and `holds_live_emergency_access` all read or fill."""
+    return ("grants", user.pk)
+
+
 def _live_grants(user) -> tuple[dict, dict]:
     """(emergency, committee): content type id -> ids of the rows the user holds that grant on."""
-    return _once_per_request(("grants", user.pk), lambda: _read_grants(user)[:2])
+    return _once_per_request(_grants_key(user), lambda: _read_grants(user)[:2])
 
 
 def holds_live_emergency_access(user) -> bool | None:
@@ -135,9 +141,9 @@ def holds_live_emergency_access(user) -> bool | None:
     grants (a page that read a protected model); None where it has not. Lets the emergency
     banner, on every page, skip its own query on the pages that have just answered it."""
     cache = _REQUEST_CACHE.get()
-    if not cache or ("grants", user.pk) not in cache:
+    if not cache or _grants_key(user) not in cache:
         return None
-    return any(cache[("grants", user.pk)][0].values())
+    return any(cache[_grants_key(user)][0].values())
 
 
 def _read_grants(user, granted: tuple | None = None) -> tuple[dict, dict, set]:
@@ -297,10 +303,10 @@ def granted_scope(model, user, codename: str) -> Q:
     direct foreign-key tables), never through a global permission."""
     key = ("granted", model, user.pk, codename)
     cache = _REQUEST_CACHE.get()
-    if cache is not None and key not in cache and ("grants", user.pk) not in cache:
+    if cache is not None and key not in cache and _grants_key(user) not in cache:
         # The first policy of the request: read the live grants in the same query.
         emergency, committee, ids = _read_grants(user, (model, codename))
-        cache[("grants", user.pk)] = (emergency, committee)
+        cache[_grants_key(user)] = (emergency, committee)
         cache[key] = _ids_q(ids)
     return _once_per_request(key, lambda: _ids_q(_read_grants(user, (model, codename))[2]))
 
